@@ -1,0 +1,61 @@
+# Entry points for platform engineers and CI. Every target sets up what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACK ?= staging
+PORT ?= 8000
+
+.PHONY: help setup sysdeps test pytest lint serve preview up bench bench-ratelimit bench-plan clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/base.txt -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv with pinned dependencies and hrmsctl
+
+sysdeps: ## install PostgreSQL/Redis server packages when missing (Debian, root)
+	@bash scripts/sysdeps.sh
+
+test: sysdeps setup ## the whole suite: lint, type checks and tests against real services
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+
+pytest: setup ## tests only (pass ARGS=...)
+	$(BIN)/pytest $(ARGS)
+
+lint: setup ## ruff + mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy infra stacks policies scripts app
+
+serve: setup ## the HRMS app on SQLite with demo tenants at 127.0.0.1:$(PORT)
+	@bash scripts/serve.sh $(PORT)
+
+preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in build/report/
+	$(BIN)/hrmsctl preview --stack staging --json build/plan/staging.json --k8s-dir build/k8s/staging
+	$(BIN)/hrmsctl preview --stack prod --json build/plan/prod.json --k8s-dir build/k8s/prod
+	$(BIN)/hrmsctl parity --staging build/plan/staging.json --prod build/plan/prod.json
+	$(BIN)/hrmsctl report --plans build/plan --out build/report
+
+up: setup ## real `pulumi up` for STACK=staging|prod (needs the Pulumi CLI and AWS credentials)
+	@bash scripts/pulumi_up.sh $(STACK)
+
+bench: bench-ratelimit bench-plan ## all benchmarks (JSON in build/bench/)
+
+bench-ratelimit: sysdeps setup ## rate limiter overhead and overshoot vs django-ratelimit
+	$(BIN)/python -m scripts.bench.ratelimit
+
+bench-plan: setup ## plan synthesis time, per-resource cost, import time and memory
+	$(BIN)/python -m scripts.bench.plan
+
+clean: ## remove build output (keeps .venv)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""hrmsctl: the platform's ops CLI, a thin Typer layer over importable functions."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="hrmsctl",
+    help="Ops tooling for the HRMS platform: previews, parity, policy, backups, promotion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each command module exposes ``register(app)``; keep this list sorted.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_all() -> None:
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(app)
+
+
+def main() -> None:
+    _register_all()
+    app()
+
+
+if __name__ == "__main__":
+    main()
