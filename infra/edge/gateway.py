@@ -1,0 +1,298 @@
+"""Regional REST API that forwards tenant traffic through a VPC Link to the internal NLB."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws_context import aws_context
+from infra.logs import encrypted_log_group
+from infra.observability.retention import check_retention
+
+# API Gateway's own per-account, per-region ceiling; a stage limit above it is never
+# honoured and only hides the real cap from whoever reads the config.
+ACCOUNT_RATE_LIMIT = 10_000.0
+ACCOUNT_BURST_LIMIT = 5_000
+
+# One JSON object per request. apiKeyId (the key's id, never its value) attributes a
+# request to a tenant without writing the secret into the log.
+ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTimeEpoch",
+    "ip": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationStatus": "$context.integration.status",
+    "integrationLatency": "$context.integration.latency",
+    "integrationError": "$context.integration.error",
+    "errorType": "$context.error.responseType",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "wafStatus": "$context.waf.status",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+ACCESS_LOG_FORMAT = json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiGatewayArgs:
+    nlb_arn: pulumi.Input[str]
+    nlb_dns_name: pulumi.Input[str]
+    log_kms_key_arn: pulumi.Input[str]
+    stage_name: str
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    log_retention_days: int
+    backend_port: int = 80
+    health_path: str = "healthz"
+    integration_timeout_ms: int = 29_000
+    # API Gateway's CloudWatch role is one setting per account and region. Exactly one
+    # stack per account must own it, or two stacks overwrite each other.
+    manage_account_logging_role: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.stage_name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"ApiGatewayArgs.stage_name {self.stage_name!r}: use [A-Za-z0-9_-]")
+        if not 0 < self.throttle_rate_limit <= ACCOUNT_RATE_LIMIT:
+            raise ValueError(
+                f"ApiGatewayArgs.throttle_rate_limit={self.throttle_rate_limit}: "
+                f"must be within (0, {ACCOUNT_RATE_LIMIT:g}]"
+            )
+        if not 0 < self.throttle_burst_limit <= ACCOUNT_BURST_LIMIT:
+            raise ValueError(
+                f"ApiGatewayArgs.throttle_burst_limit={self.throttle_burst_limit}: "
+                f"must be within (0, {ACCOUNT_BURST_LIMIT}]"
+            )
+        if not 1 <= self.backend_port <= 65_535:
+            raise ValueError(f"ApiGatewayArgs.backend_port={self.backend_port}: not a TCP port")
+        if not 50 <= self.integration_timeout_ms <= 29_000:
+            raise ValueError("ApiGatewayArgs.integration_timeout_ms must be within 50..29000")
+        if "/" in self.health_path or not self.health_path:
+            raise ValueError(f"ApiGatewayArgs.health_path {self.health_path!r}: one path segment")
+        check_retention(self.log_retention_days, field="ApiGatewayArgs.log_retention_days")
+
+
+@dataclass(frozen=True)
+class _Route:
+    """One API resource: the path part it adds under the root and whether it needs a key."""
+
+    role: str
+    path_part: str
+    api_key_required: bool
+    backend_path: str
+
+
+class ApiGateway(pulumi.ComponentResource):
+    """REST API + VPC Link + stage with JSON access logs, X-Ray and stage throttling."""
+
+    rest_api_id: pulumi.Output[str]
+    rest_api_name: pulumi.Output[str]
+    stage_name: pulumi.Output[str]
+    stage_arn: pulumi.Output[str]
+    invoke_url: pulumi.Output[str]
+    execution_arn: pulumi.Output[str]
+    access_log_group_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ApiGatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:edge:ApiGateway", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        api = aws.apigateway.RestApi(
+            f"{name}-api",
+            name=name,
+            description="HRMS tenant API (API key per tenant, usage plan per tier)",
+            api_key_source="HEADER",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
+                types="REGIONAL"
+            ),
+            opts=child,
+        )
+        link = aws.apigateway.VpcLink(
+            f"{name}-vpc-link",
+            name=f"{name}-vpc-link",
+            description="API Gateway to the internal app NLB",
+            target_arn=args.nlb_arn,
+            opts=child,
+        )
+
+        routes = (
+            _Route(
+                "health", args.health_path, api_key_required=False, backend_path=args.health_path
+            ),
+            # Everything else is the tenant API: API Gateway meters it per key, so no
+            # unauthenticated route may reach the app except the health probe.
+            _Route("proxy", "{proxy+}", api_key_required=True, backend_path="{proxy}"),
+        )
+        wiring: list[pulumi.CustomResource] = []
+        for route in routes:
+            resource = aws.apigateway.Resource(
+                f"{name}-{route.role}",
+                rest_api=api.id,
+                parent_id=api.root_resource_id,
+                path_part=route.path_part,
+                opts=child,
+            )
+            is_proxy = route.role == "proxy"
+            http_method = "ANY" if is_proxy else "GET"
+            method = aws.apigateway.Method(
+                f"{name}-{route.role}-method",
+                rest_api=api.id,
+                resource_id=resource.id,
+                http_method=http_method,
+                authorization="NONE",
+                api_key_required=route.api_key_required,
+                request_parameters={"method.request.path.proxy": True} if is_proxy else None,
+                opts=child,
+            )
+            uri = pulumi.Output.concat(
+                "http://", args.nlb_dns_name, f":{args.backend_port}/{route.backend_path}"
+            )
+            integration = aws.apigateway.Integration(
+                f"{name}-{route.role}-integration",
+                rest_api=api.id,
+                resource_id=resource.id,
+                http_method=method.http_method,
+                type="HTTP_PROXY",
+                integration_http_method=http_method,
+                connection_type="VPC_LINK",
+                connection_id=link.id,
+                uri=uri,
+                timeout_milliseconds=args.integration_timeout_ms,
+                request_parameters=(
+                    {"integration.request.path.proxy": "method.request.path.proxy"}
+                    if is_proxy
+                    else None
+                ),
+                opts=child,
+            )
+            wiring += [resource, method, integration]
+
+        # A deployment is a snapshot: redeploy whenever a route, its key requirement or
+        # its backend changes, otherwise the stage keeps serving the old snapshot.
+        shape = json.dumps(
+            [[r.path_part, r.api_key_required, r.backend_path, args.backend_port] for r in routes]
+            + [args.integration_timeout_ms]
+        )
+        redeploy = pulumi.Output.all(*[r.id for r in wiring]).apply(
+            lambda ids: hashlib.sha256((shape + "|".join(map(str, ids))).encode()).hexdigest()
+        )
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=api.id,
+            description=f"{name} routes",
+            triggers={"redeployment": redeploy},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(wiring)),
+        )
+
+        stage_deps: list[pulumi.Resource] = []
+        if args.manage_account_logging_role:
+            stage_deps.append(self._account_logging_role(name))
+        access_logs = encrypted_log_group(
+            f"{name}-access-logs",
+            log_group_name=f"/aws/apigateway/{name}/{args.stage_name}/access",
+            kms_key_arn=args.log_kms_key_arn,
+            retention_days=args.log_retention_days,
+            opts=child,
+        )
+        # API Gateway creates this group itself on first error, unencrypted and kept
+        # forever, unless it already exists under exactly this name.
+        execution_logs = encrypted_log_group(
+            f"{name}-execution-logs",
+            log_group_name=api.id.apply(
+                lambda api_id: f"API-Gateway-Execution-Logs_{api_id}/{args.stage_name}"
+            ),
+            kms_key_arn=args.log_kms_key_arn,
+            retention_days=args.log_retention_days,
+            opts=child,
+        )
+        stage_deps += [access_logs, execution_logs]
+        stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=api.id,
+            deployment=deployment.id,
+            stage_name=args.stage_name,
+            xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_deps),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-stage-defaults",
+            rest_api=api.id,
+            stage_name=stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                metrics_enabled=True,
+                logging_level="ERROR",
+                # Full request/response logging would write tenants' HR data and their
+                # API keys into CloudWatch.
+                data_trace_enabled=False,
+                throttling_rate_limit=args.throttle_rate_limit,
+                throttling_burst_limit=args.throttle_burst_limit,
+            ),
+            opts=child,
+        )
+
+        self.rest_api_id = api.id
+        self.rest_api_name = api.name
+        self.stage_name = stage.stage_name
+        self.stage_arn = stage.arn
+        self.invoke_url = stage.invoke_url
+        self.execution_arn = stage.execution_arn
+        self.access_log_group_name = access_logs.name
+        self.register_outputs(
+            {
+                "rest_api_id": api.id,
+                "stage_name": stage.stage_name,
+                "stage_arn": stage.arn,
+                "invoke_url": stage.invoke_url,
+            }
+        )
+
+    def _account_logging_role(self, name: str) -> aws.apigateway.Account:
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws_context(pulumi.InvokeOptions(parent=self)).partition
+        role = aws.iam.Role(
+            f"{name}-cloudwatch-role",
+            description="Lets API Gateway write access and execution logs to CloudWatch",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "apigateway.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cloudwatch-role-policy",
+            role=role.name,
+            policy_arn=partition.apply(
+                lambda p: (
+                    f"arn:{p}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ),
+            opts=child,
+        )
+        return aws.apigateway.Account(
+            f"{name}-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )

@@ -1,0 +1,1 @@
+"""Alerting and visibility: encrypted alert topic, alarms with runbooks, dashboards, log groups."""
