@@ -1,0 +1,1 @@
+"""Offline preview: synthesize stack plans under Pulumi's mock runtime, compare and report them."""

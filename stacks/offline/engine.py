@@ -1,0 +1,335 @@
+"""Offline engine: run a Pulumi program under strict mocks and record what it would create."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
+
+from stacks.offline.invokes import DEFAULT_REGION, InvokeContext, handle_invoke
+from stacks.offline.plan import STACK_TYPE, Plan, PlanResource
+from stacks.offline.resources import mock_state
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# What a ``secure:`` config value becomes offline. Long and plain so that config validation
+# (length, charset) accepts it; it never reaches a plan because secret inputs are redacted.
+SECRET_PLACEHOLDER = "offline-preview-redacted-secret-0000"  # noqa: S105 - a marker, not a secret
+REDACTED = "[secret]"
+UNKNOWN = "[unknown]"
+
+# Pulumi wire-format signatures (pulumi.runtime.rpc); matched to redact and simplify values.
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a type tag, not a secret
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+# The Pulumi runtime keeps its settings in process-wide state; one synthesis at a time.
+_RUN_LOCK = threading.Lock()
+
+
+class StackConfigError(ValueError):
+    """A Pulumi project or stack file is missing or malformed."""
+
+
+def available_stacks(root: Path = REPO_ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise StackConfigError(f"{path} not found") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise StackConfigError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def _config_value(value: Any, *, key: str, path: Path) -> tuple[str, bool]:
+    """Render one config value the way the Pulumi CLI hands it to a program; flag secrets."""
+    if isinstance(value, Mapping) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, str):
+        return value, False
+    if isinstance(value, bool):
+        return ("true" if value else "false"), False
+    if isinstance(value, int | float):
+        return json.dumps(value), False
+    if isinstance(value, Mapping | list):
+        secret = False
+
+        def strip(node: Any) -> Any:
+            nonlocal secret
+            if isinstance(node, Mapping):
+                if set(node) == {"secure"}:
+                    secret = True
+                    return SECRET_PLACEHOLDER
+                return {str(k): strip(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [strip(v) for v in node]
+            return node
+
+        return json.dumps(strip(value)), secret
+    if value is None:
+        raise StackConfigError(f"{path}: config key '{key}' has no value")
+    raise StackConfigError(
+        f"{path}: config key '{key}' has unsupported type {type(value).__name__}"
+    )
+
+
+def _qualify(key: Any, project: str, path: Path) -> str:
+    if not isinstance(key, str) or not key:
+        raise StackConfigError(f"{path}: config keys must be non-empty strings, got {key!r}")
+    return key if ":" in key else f"{project}:{key}"
+
+
+def load_stack_config_with_secrets(
+    stack: str, root: Path = REPO_ROOT
+) -> tuple[str, dict[str, str], list[str]]:
+    """(project, config, secret keys) of ``stack`` from Pulumi.yaml and Pulumi.<stack>.yaml."""
+    project_file = root / "Pulumi.yaml"
+    project_doc = _read_yaml(project_file)
+    if not isinstance(project_doc, Mapping) or not isinstance(project_doc.get("name"), str):
+        raise StackConfigError(f"{project_file}: must be a mapping with a string 'name'")
+    project = project_doc["name"]
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = ", ".join(available_stacks(root)) or "none"
+        raise StackConfigError(f"unknown stack '{stack}': {stack_file} not found (stacks: {known})")
+    stack_doc = _read_yaml(stack_file)
+    if stack_doc is None:
+        stack_doc = {}
+    if not isinstance(stack_doc, Mapping):
+        raise StackConfigError(f"{stack_file}: must be a mapping")
+    raw = stack_doc.get("config") or {}
+    if not isinstance(raw, Mapping):
+        raise StackConfigError(f"{stack_file}: 'config' must be a mapping")
+
+    config: dict[str, str] = {}
+    secrets: list[str] = []
+    # Project-level defaults (``config: {key: {default: ...}}`` in Pulumi.yaml) apply first.
+    project_config = project_doc.get("config") or {}
+    if not isinstance(project_config, Mapping):
+        raise StackConfigError(f"{project_file}: 'config' must be a mapping")
+    for key, spec in project_config.items():
+        full = _qualify(key, project, project_file)
+        if isinstance(spec, Mapping) and ("default" in spec or "value" in spec):
+            value = spec.get("value", spec.get("default"))
+            config[full], secret = _config_value(value, key=full, path=project_file)
+            if secret:
+                secrets.append(full)
+    for key, value in raw.items():
+        full = _qualify(key, project, stack_file)
+        config[full], secret = _config_value(value, key=full, path=stack_file)
+        if secret:
+            secrets.append(full)
+    return project, config, sorted(set(secrets))
+
+
+def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
+    """Config of ``stack`` keyed ``<namespace>:<key>``, the form ``set_all_config`` wants."""
+    return load_stack_config_with_secrets(stack, root)[1]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _clean(node: Any) -> Any:
+    """Wire-format properties -> plain JSON: secrets redacted, resource references as URNs."""
+    if isinstance(node, dict):
+        sig = node.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            return REDACTED
+        if sig == _RESOURCE_SIG:
+            return str(node.get("urn", ""))
+        if sig == _ASSET_SIG:
+            return {"asset": node.get("path") or node.get("uri") or node.get("text")}
+        if sig == _ARCHIVE_SIG:
+            return {"archive": node.get("path") or node.get("uri") or "assets"}
+        return {k: _clean(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_clean(v) for v in node]
+    if isinstance(node, float):
+        return _number(node)
+    if node == _UNKNOWN_VALUE:
+        return UNKNOWN
+    return node
+
+
+# Provider inputs that carry credentials in plain text (e.g. a kubeconfig with a token).
+_SENSITIVE_PROVIDER_INPUTS = frozenset(
+    {"kubeconfig", "token", "password", "accessKey", "secretKey", "sessionToken"}
+)
+
+
+def _redact_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    if not type_.startswith("pulumi:providers:"):
+        return inputs
+    return {k: (REDACTED if k in _SENSITIVE_PROVIDER_INPUTS else v) for k, v in inputs.items()}
+
+
+def _provider_urn(reference: str) -> str | None:
+    # Provider references are "<urn>::<id>"; the URN itself contains "::".
+    if not reference:
+        return None
+    return reference.rsplit("::", 1)[0]
+
+
+class _StrictMocks(Mocks):
+    """Mocks whose invokes come from the INVOKES table and whose resources get computed outputs."""
+
+    def __init__(self, ctx: InvokeContext) -> None:
+        self.ctx = ctx
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return handle_invoke(args.token, args.args, self.ctx), []
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", dict(args.inputs)
+        return mock_state(args.typ, args.name, args.inputs, self.ctx)
+
+    def register_transform(self, transform: Any) -> None:
+        return None
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        return None
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that also records each registration and the stack's outputs."""
+
+    def __init__(self, mocks: _StrictMocks) -> None:
+        super().__init__(mocks)
+        self.records: list[PlanResource] = []
+        self.stack_urn: str | None = None
+        self.stack_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.stack_urn = urn
+        record = PlanResource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            provider=_provider_urn(request.provider),
+            dependencies=tuple(sorted(set(request.dependencies))),
+            custom=bool(request.custom),
+            inputs=_redact_provider_inputs(
+                request.type, _clean(json_format.MessageToDict(request.object))
+            ),
+        )
+        with self._lock:
+            self.records.append(record)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn and request.urn == self.stack_urn:
+            with self._lock:
+                self.stack_outputs = _clean(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+# Exceptions synthesize() already raised to its caller; the runtime's abandoned futures holding
+# the same exception would otherwise log it again as "never retrieved". Kept (bounded) rather
+# than their ids so an id can't be reused by an unrelated exception.
+_RAISED: deque[BaseException] = deque(maxlen=64)
+
+
+def _quiet_reraised_futures() -> None:
+    loop = asyncio.get_event_loop()
+    default = loop.get_exception_handler()
+    if getattr(default, "_offline_filter", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if exc is not None and any(exc is seen for seen in _RAISED):
+            return
+        if default is not None:
+            default(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler._offline_filter = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
+
+
+def synthesize(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    project: str = "hrms",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> Plan:
+    """Run ``program`` as stack ``stack`` under strict mocks and return everything it registered.
+
+    Each call resets the runtime's root stack, settings and config, so calls can be repeated in
+    one process (tests do so many times); calls are serialised because that state is global.
+    """
+    from pulumi.runtime import config as pulumi_config
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    values = dict(config or {})
+    secrets = list(secret_keys or [k for k, v in values.items() if v == SECRET_PLACEHOLDER])
+    ctx = InvokeContext(
+        stack=stack, project=project, region=values.get("aws:region", DEFAULT_REGION)
+    )
+    mocks = _StrictMocks(ctx)
+    with _RUN_LOCK:
+        monitor = RecordingMonitor(mocks)
+        pulumi_config.set_all_config(values, secrets)
+        settings.ROOT.set(None)
+        settings.configure(
+            MockSettings(  # type: ignore[no-untyped-call]
+                monitor=monitor,
+                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
+                engine=MockEngine(None),
+                project=project,
+                stack=stack,
+                dry_run=False,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        settings.SETTINGS.outputs.clear()
+        try:
+            _sync_await(run_in_stack(program))
+        except BaseException as exc:
+            _RAISED.append(exc)
+            _quiet_reraised_futures()
+            raise
+        finally:
+            settings.ROOT.set(None)
+            settings.SETTINGS.outputs.clear()
+        records = sorted(monitor.records, key=lambda r: r.urn)
+        return Plan(
+            stack=stack, project=project, resources=tuple(records), outputs=monitor.stack_outputs
+        )
+
+
+def preview_stack(stack: str, root: Path = REPO_ROOT) -> Plan:
+    """The plan of the real program (``stacks.program.main``) for ``stack``'s committed config."""
+    project, config, secrets = load_stack_config_with_secrets(stack, root)
+    from stacks.program import main  # type: ignore[import-not-found,unused-ignore]
+
+    return synthesize(main, stack=stack, project=project, config=config, secret_keys=secrets)
