@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of the app: request ids, logging, errors, pagination, RLS plumbing."""

@@ -1,0 +1,142 @@
+"""PostgreSQL row-level security: the per-transaction tenant setting and the migration operation.
+
+Layer 2 of tenant isolation. Every tenant-owned table gets a policy comparing its
+``tenant_id`` with the transaction-local setting ``app.tenant_id``; with no setting the
+policy matches nothing. Other databases (SQLite for local serving) have no RLS, so
+everything here is a no-op there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+from app.core.context import tenant_id_var
+
+SETTING = "app.tenant_id"
+# NULLIF: after a transaction that set the value ends, PostgreSQL reports '' rather than NULL.
+CURRENT_TENANT_SQL = f"NULLIF(current_setting('{SETTING}', true), '')::bigint"
+
+
+def _is_postgres(using: str) -> bool:
+    return connections[using].vendor == "postgresql"
+
+
+def current_db_tenant_id(*, using: str = "default") -> int | None:
+    """The tenant id row-level security currently filters on (None outside a scope)."""
+    if not _is_postgres(using):
+        return None
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {CURRENT_TENANT_SQL}")
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def set_db_tenant(tenant_id: int | None, *, using: str = "default") -> None:
+    """Bind the current transaction to ``tenant_id``; must run inside ``transaction.atomic``."""
+    tenant_id_var.set(tenant_id)
+    if not _is_postgres(using):
+        return
+    if not connections[using].in_atomic_block:
+        # Outside a transaction a local setting would vanish with the statement.
+        raise RuntimeError("set_db_tenant must be called inside transaction.atomic()")
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true)",
+            [SETTING, "" if tenant_id is None else str(int(tenant_id))],
+        )
+
+
+@contextmanager
+def tenant_scope(tenant_id: int, *, using: str = "default") -> Iterator[None]:
+    """Run the block in a transaction whose queries see only ``tenant_id``'s rows.
+
+    For work outside a request (seeding, ops commands, the rate limiter's override
+    lookup). Restores the previous tenant on exit so nested scopes compose.
+    """
+    with transaction.atomic(using=using):
+        previous = current_db_tenant_id(using=using)
+        previous_var = tenant_id_var.get()
+        set_db_tenant(tenant_id, using=using)
+        try:
+            yield
+        finally:
+            if connections[using].needs_rollback:
+                tenant_id_var.set(previous_var)
+            else:
+                set_db_tenant(previous, using=using)
+                tenant_id_var.set(previous_var)
+
+
+def enable_rls_sql(table: str, *, column: str = "tenant_id") -> list[str]:
+    q = f'"{table}"'
+    match = f"{column} = {CURRENT_TENANT_SQL}"
+    return [
+        f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY",
+        # FORCE binds the table owner too: the app's own role owns these tables.
+        f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {q} USING ({match}) WITH CHECK ({match})",
+    ]
+
+
+def disable_rls_sql(table: str) -> list[str]:
+    q = f'"{table}"'
+    return [
+        f"DROP POLICY IF EXISTS tenant_isolation ON {q}",
+        f"ALTER TABLE {q} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {q} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
+class EnableTenantRowLevelSecurity(Operation):
+    """Migration operation: tenant isolation policy on ``table`` (PostgreSQL only).
+
+    Use it in the migration that creates any table with a ``tenant_id`` column; a test
+    fails for tenant-owned tables without it.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, table: str, column: str = "tenant_id") -> None:
+        self.table = table
+        self.column = column
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for sql in enable_rls_sql(self.table, column=self.column):
+            schema_editor.execute(sql)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for sql in disable_rls_sql(self.table):
+            schema_editor.execute(sql)
+
+    def describe(self) -> str:
+        return f"Enable tenant row-level security on {self.table}"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table], {"column": self.column})

@@ -1,0 +1,1 @@
+"""Liveness and readiness endpoints for load balancers and Kubernetes probes."""

@@ -1,0 +1,1 @@
+"""Leave: leave types, yearly balances and the leave request workflow."""

@@ -1,0 +1,1 @@
+"""People: departments and employees of a tenant."""

@@ -1,0 +1,1 @@
+"""Django settings, one module per environment; production differs only through env vars."""

@@ -1,0 +1,1 @@
+"""Tenants, their API keys, user memberships and the per-request tenant scope."""

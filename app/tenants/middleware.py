@@ -1,0 +1,26 @@
+"""Resolves ``X-API-Key`` to ``request.tenant``; authentication decides whether to reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from app.core.context import tenant_id_var
+from app.tenants.selectors import tenant_from_api_key
+
+API_KEY_HEADER = "X-API-Key"
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        api_key = request.headers.get(API_KEY_HEADER, "").strip()
+        tenant = tenant_from_api_key(api_key=api_key) if api_key else None
+        request.api_key = api_key or None  # type: ignore[attr-defined]
+        request.tenant = tenant  # type: ignore[attr-defined]
+        if tenant is not None:
+            tenant_id_var.set(tenant.pk)
+        return self.get_response(request)

@@ -1,0 +1,14 @@
+"""Row-level security for the tenant-owned tables of this app (PostgreSQL only)."""
+
+from django.db import migrations
+
+from app.core.rls import EnableTenantRowLevelSecurity
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tenants", "0001_initial")]
+
+    operations = [
+        EnableTenantRowLevelSecurity("tenants_membership"),
+        EnableTenantRowLevelSecurity("tenants_accesstoken"),
+    ]
