@@ -1,0 +1,222 @@
+"""Edge rules: API Gateway authentication, tier usage plans, stage logging, WAF."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
+
+from policies.common import (
+    SOC2,
+    HrmsPolicy,
+    HrmsResourcePolicy,
+    HrmsStackPolicy,
+    as_list,
+    as_number,
+    config_value,
+    get_path,
+    is_true,
+    related,
+    resources_of,
+    violation,
+)
+
+REST_RESOURCE = "aws:apigateway/resource:Resource"
+METHOD = "aws:apigateway/method:Method"
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+STAGE = "aws:apigateway/stage:Stage"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+# Ordered smallest to largest, as in app/tenants/tiers.py (a test keeps them equal).
+TIER_ORDER = ["free", "starter", "professional", "enterprise"]
+HEALTH_PATHS = ["healthz", "readyz", "health"]
+
+
+def _method_auth(args: StackValidationArgs, report: ReportViolation) -> None:
+    health = {str(p) for p in config_value(args, "healthPathParts", HEALTH_PATHS)}
+    rest_resources = resources_of(args.resources, REST_RESOURCE)
+    for method in resources_of(args.resources, METHOD):
+        if is_true(get_path(method.props, "apiKeyRequired")):
+            continue
+        authorization = str(get_path(method.props, "authorization", "NONE")).upper()
+        if authorization != "NONE":
+            continue
+        paths = [
+            str(get_path(r.props, "pathPart", "")) for r in rest_resources if related(method, r)
+        ]
+        if paths and all(p in health for p in paths):
+            continue
+        where = "/".join(paths) or "the API root"
+        violation(
+            report,
+            f"{get_path(method.props, 'httpMethod', '?')} on {where} requires neither an API key "
+            "nor an authorizer.",
+            method.urn,
+        )
+
+
+def _usage_plan_limits(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for key in ("throttleSettings.rateLimit", "throttleSettings.burstLimit", "quotaSettings.limit"):
+        value = as_number(get_path(args.props, key))
+        if value is None or value <= 0:
+            violation(report, f"{key} must be a positive number.")
+    if get_path(args.props, "quotaSettings.period") not in ("DAY", "WEEK", "MONTH"):
+        violation(report, "quotaSettings.period must be DAY, WEEK or MONTH.")
+    if not as_list(get_path(args.props, "apiStages")):
+        violation(report, "apiStages must link the plan to the API stage.")
+
+
+def _tier_of(plan: PolicyResource, tiers: list[str]) -> str | None:
+    label = str(get_path(plan.props, "name") or plan.name).lower()
+    words = set(re.split(r"[^a-z0-9]+", label))
+    found = [t for t in tiers if t in words]
+    return found[0] if len(found) == 1 else None
+
+
+def _usage_plan_order(args: StackValidationArgs, report: ReportViolation) -> None:
+    tiers = [str(t) for t in config_value(args, "tierOrder", TIER_ORDER)]
+    by_tier: dict[str, PolicyResource] = {}
+    for plan in resources_of(args.resources, USAGE_PLAN):
+        tier = _tier_of(plan, tiers)
+        if tier is None:
+            violation(report, "usage plan name names no single tier.", plan.urn)
+        elif tier in by_tier:
+            violation(report, f"a second usage plan for tier {tier}.", plan.urn)
+        else:
+            by_tier[tier] = plan
+    if not by_tier:
+        return
+    for tier in tiers:
+        if tier not in by_tier:
+            violation(report, f"tier {tier} has no usage plan.")
+    present = [t for t in tiers if t in by_tier]
+    for key in ("throttleSettings.rateLimit", "throttleSettings.burstLimit", "quotaSettings.limit"):
+        for lower, upper in pairwise(present):
+            low = as_number(get_path(by_tier[lower].props, key))
+            high = as_number(get_path(by_tier[upper].props, key))
+            if low is not None and high is not None and not high > low:
+                violation(
+                    report,
+                    f"{key} must grow by tier: {upper} ({high:g}) <= {lower} ({low:g}).",
+                    by_tier[upper].urn,
+                )
+
+
+def _access_logging(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not get_path(args.props, "accessLogSettings.destinationArn"):
+        violation(report, "accessLogSettings.destinationArn must name a log group.")
+    if not get_path(args.props, "accessLogSettings.format"):
+        violation(report, "accessLogSettings.format must be set.")
+
+
+def _xray(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not is_true(get_path(args.props, "xrayTracingEnabled")):
+        violation(report, "xrayTracingEnabled must be true.")
+
+
+def _data_trace(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if is_true(get_path(args.props, "settings.dataTraceEnabled")):
+        violation(
+            report, "settings.dataTraceEnabled must be false: it logs full requests (tenant PII)."
+        )
+
+
+def _waf(args: StackValidationArgs, report: ReportViolation) -> None:
+    associations = resources_of(args.resources, WAF_ASSOCIATION)
+    for stage in resources_of(args.resources, STAGE):
+        if not any(related(a, stage) for a in associations):
+            violation(report, "the stage has no WAFv2 web ACL association.", stage.urn)
+
+
+POLICIES: list[HrmsPolicy] = [
+    HrmsStackPolicy(
+        name="apigw-method-requires-auth",
+        description="Every API Gateway method except the health routes requires an API key "
+        "or an authorizer.",
+        resource_types=[METHOD],
+        check=_method_auth,
+        severity=Severity.CRITICAL,
+        frameworks=[SOC2("CC6.1"), SOC2("CC6.6")],
+        remediation="Set api_key_required=True (tenant API key, metered by the usage plan) "
+        "or an authorizer; only the health route may be open.",
+        config_schema=PolicyConfigSchema(
+            properties={
+                "healthPathParts": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": HEALTH_PATHS,
+                }
+            }
+        ),
+    ),
+    HrmsResourcePolicy(
+        name="apigw-usage-plan-limits",
+        description="Every usage plan sets rate, burst and quota and is linked to a stage.",
+        resource_types=[USAGE_PLAN],
+        check=_usage_plan_limits,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("A1.1")],
+        remediation="Generate the plan from the tier catalog with throttle_settings "
+        "(rate_limit, burst_limit), quota_settings (limit, period) and api_stages.",
+    ),
+    HrmsStackPolicy(
+        name="apigw-usage-plan-tiers",
+        description="There is one usage plan per tier and its limits grow with the tier.",
+        resource_types=[USAGE_PLAN],
+        check=_usage_plan_order,
+        severity=Severity.MEDIUM,
+        frameworks=[SOC2("A1.1")],
+        remediation="Create the plans by looping over the tier catalog "
+        "(app/tenants/tiers.py) and keep the catalog ordered by size.",
+        config_schema=PolicyConfigSchema(
+            properties={
+                "tierOrder": {"type": "array", "items": {"type": "string"}, "default": TIER_ORDER}
+            }
+        ),
+    ),
+    HrmsResourcePolicy(
+        name="apigw-stage-access-logging",
+        description="API stages write access logs.",
+        resource_types=[STAGE],
+        check=_access_logging,
+        severity=Severity.MEDIUM,
+        frameworks=[SOC2("CC7.2")],
+        remediation="Set access_log_settings with a KMS-encrypted log group and a JSON format.",
+    ),
+    HrmsResourcePolicy(
+        name="apigw-stage-xray",
+        description="API stages trace requests with X-Ray.",
+        resource_types=[STAGE],
+        check=_xray,
+        severity=Severity.LOW,
+        frameworks=[SOC2("CC7.2")],
+        remediation="Set xray_tracing_enabled=True.",
+    ),
+    HrmsResourcePolicy(
+        name="apigw-data-trace-off",
+        description="API Gateway never logs full request/response data.",
+        resource_types=[METHOD_SETTINGS],
+        check=_data_trace,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("CC6.1"), SOC2("C1.1")],
+        remediation="Set settings.data_trace_enabled=False; use logging_level INFO/ERROR.",
+    ),
+    HrmsStackPolicy(
+        name="apigw-waf-associated",
+        description="Every API stage is protected by a WAFv2 web ACL.",
+        resource_types=[STAGE],
+        check=_waf,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("CC6.6")],
+        remediation="Add aws.wafv2.WebAclAssociation(resource_arn=<stage>.arn, web_acl_arn=...).",
+    ),
+]
