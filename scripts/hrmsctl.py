@@ -12,8 +12,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """Keep hrmsctl a command group even while only one command is registered."""
+
+
 # Each command module exposes ``register(app)``; keep this list sorted.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "scripts.commands.parity",
+    "scripts.commands.policy",
+    "scripts.commands.preview",
+    "scripts.commands.report",
+)
 
 
 def _register_all() -> None:
