@@ -44,7 +44,7 @@ class Decision:
     remaining: int  # whole tokens left after this request
     retry_after_us: int  # 0 when allowed
     full_in_us: int  # until the bucket is full again
-    quota_used: int  # requests allowed today, this one included
+    quota_used: int  # requests allowed today, this one included (0 without a quota)
     now_us: int  # the clock the decision used (Redis TIME for the Redis backend)
     until_midnight_us: int  # until the daily quota resets at 00:00 UTC
     ttl_us: int  # how long the state must be kept
@@ -79,7 +79,9 @@ def take(state: BucketState | None, limits: Limits, now: int) -> tuple[BucketSta
         retry = math.ceil((MICRO - tokens) / rate)
     else:
         tokens -= MICRO
-        used += 1
+        if quota > 0:
+            # Only counted under a quota: an unlimited tenant's state may expire with its bucket.
+            used += 1
     minute = now // MINUTE_US
     rej_minute = state.rej_minute if state is not None else minute
     rej_now = state.rej_now if state is not None else 0

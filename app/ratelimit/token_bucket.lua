@@ -47,7 +47,9 @@ elseif tokens < MICRO then
   retry = math.ceil((MICRO - tokens) / rate)
 else
   tokens = tokens - MICRO
-  used = used + 1
+  if quota > 0 then
+    used = used + 1
+  end
 end
 
 local minute = math.floor(now / MINUTE)

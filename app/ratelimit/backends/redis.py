@@ -16,6 +16,9 @@ from app.ratelimit.limits import Limits
 
 SCRIPT = resources.files("app.ratelimit").joinpath("token_bucket.lua").read_text()
 _KINDS = {0: None, 1: LimitKind.RATE, 2: LimitKind.DAILY_QUOTA}
+# What one run of the script executes inside Redis (unconditionally, without a clock
+# override). INFO commandstats counts these too, so request accounting subtracts them.
+SCRIPT_INNER_COMMANDS = ("time", "hmget", "hset", "pexpire")
 
 
 def bucket_key(prefix: str, tenant_key: str) -> str:

@@ -1,0 +1,175 @@
+"""The Redis limiter against a real redis-server: parity with Python, quota, TTLs, commands."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.ratelimit.backends.memory import MemoryLimiter
+from app.ratelimit.backends.redis import SCRIPT_INNER_COMMANDS, RedisLimiter, redis_client
+from app.ratelimit.bucket import DAY_US, MICRO, Decision, LimitKind
+from app.ratelimit.limits import Limits
+from tests.app.ratelimit.conftest import hammer_groups
+
+pytestmark = pytest.mark.redis
+
+MIDNIGHT = 20_000 * DAY_US  # 2024-10-04T00:00:00Z, a UTC day boundary
+
+
+@pytest.fixture
+def limiter(redis_conn: redis.Redis, redis_url: str) -> Iterator[RedisLimiter]:
+    client = redis_client(redis_url)
+    try:
+        yield RedisLimiter(client)
+    finally:
+        client.close()
+
+
+limits_strategy = st.builds(
+    Limits,
+    rate_per_second=st.sampled_from([0.5, 1.0, 2.0, 3.3, 10.0, 50.0, 200.0]),
+    burst=st.integers(min_value=1, max_value=50),
+    daily_quota=st.one_of(st.none(), st.integers(min_value=1, max_value=60)),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    limits=limits_strategy,
+    gaps_us=st.lists(st.integers(min_value=0, max_value=3 * MICRO), min_size=1, max_size=80),
+    start=st.integers(min_value=MIDNIGHT - 90 * MICRO, max_value=MIDNIGHT + 10 * MICRO),
+)
+def test_lua_and_python_make_identical_decisions(
+    limiter: RedisLimiter, limits: Limits, gaps_us: list[int], start: int
+) -> None:
+    limiter.client.delete(limiter.key("parity"))
+    memory = MemoryLimiter()
+    now = start
+    for gap in gaps_us:
+        now += gap
+        assert limiter.hit("parity", limits, now_us=now) == memory.hit("parity", limits, now_us=now)
+
+
+def test_burst_then_refill_at_the_configured_rate(limiter: RedisLimiter) -> None:
+    limits = Limits(rate_per_second=4, burst=3, daily_quota=None)
+    t = MIDNIGHT + 3600 * MICRO
+    assert [limiter.hit("a", limits, now_us=t).allowed for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    refused = limiter.hit("a", limits, now_us=t)
+    assert refused.limit is LimitKind.RATE
+    assert refused.retry_after_us == MICRO // 4
+    assert not limiter.hit("a", limits, now_us=t + MICRO // 4 - 1).allowed
+    assert limiter.hit("a", limits, now_us=t + MICRO // 4).allowed
+
+
+def test_daily_quota_resets_at_utc_midnight(limiter: RedisLimiter) -> None:
+    limits = Limits(rate_per_second=100, burst=100, daily_quota=5)
+    evening = MIDNIGHT - 2 * MICRO
+    assert all(limiter.hit("q", limits, now_us=evening).allowed for _ in range(5))
+
+    refused = limiter.hit("q", limits, now_us=evening)
+    assert refused.limit is LimitKind.DAILY_QUOTA
+    assert refused.retry_after_us == 2 * MICRO  # exactly until 00:00 UTC
+    assert refused.quota_remaining(limits) == 0
+    # The counter must outlive the refill so idle time cannot reset the quota.
+    assert limiter.client.pttl(limiter.key("q")) >= 1900
+
+    assert limiter.hit("q", limits, now_us=MIDNIGHT - 1).limit is LimitKind.DAILY_QUOTA
+    fresh = limiter.hit("q", limits, now_us=MIDNIGHT)
+    assert fresh.allowed
+    assert fresh.quota_used == 1
+    assert fresh.until_midnight_us == DAY_US
+
+
+def test_rate_limited_requests_do_not_use_up_the_quota(limiter: RedisLimiter) -> None:
+    limits = Limits(rate_per_second=1, burst=2, daily_quota=10)
+    t = MIDNIGHT + MICRO
+    decisions = [limiter.hit("r", limits, now_us=t) for _ in range(6)]
+    assert [d.allowed for d in decisions] == [True, True, False, False, False, False]
+    assert decisions[-1].quota_used == 2
+
+
+def test_a_lowered_burst_applies_immediately(limiter: RedisLimiter) -> None:
+    t = MIDNIGHT + MICRO
+    limiter.hit("b", Limits(rate_per_second=1, burst=50, daily_quota=None), now_us=t)
+    small = Limits(rate_per_second=1, burst=2, daily_quota=None)
+    assert [limiter.hit("b", small, now_us=t).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_idle_tenants_expire_from_redis(limiter: RedisLimiter) -> None:
+    limiter.hit("idle", Limits(rate_per_second=10, burst=5, daily_quota=None))
+    ttl_ms = limiter.client.pttl(limiter.key("idle"))
+    # One token spent at 10/s refills in 0.1 s; the key lives the 1 s minimum, no longer.
+    assert 0 < ttl_ms <= 1000
+
+
+def test_clock_comes_from_redis_time(limiter: RedisLimiter) -> None:
+    seconds, micros = limiter.client.time()
+    decision = limiter.hit("clock", Limits(rate_per_second=1, burst=1, daily_quota=None))
+    assert 0 <= decision.now_us - (seconds * MICRO + micros) < 5 * MICRO
+
+
+def test_exactly_one_redis_command_per_request(limiter: RedisLimiter) -> None:
+    limits = Limits(rate_per_second=1000, burst=1000, daily_quota=10**6)
+    limiter.hit("warm", limits)
+    limiter.client.config_resetstat()
+    for _ in range(50):
+        limiter.hit("warm", limits)
+    stats = limiter.client.info("commandstats")
+    calls = {name: s["calls"] for name, s in stats.items() if not name.startswith("cmdstat_config")}
+    # The client sent EVALSHA only; commandstats also counts what ran inside the script.
+    inner = {f"cmdstat_{name}": 50 for name in SCRIPT_INNER_COMMANDS}
+    assert calls == {"cmdstat_evalsha": 50, **inner}
+
+
+def test_script_is_reloaded_after_noscript(limiter: RedisLimiter) -> None:
+    limits = Limits(rate_per_second=10, burst=10, daily_quota=None)
+    limiter.hit("ns", limits)
+    limiter.client.script_flush()
+    assert limiter.hit("ns", limits).allowed
+    assert limiter.client.script_exists(limiter.sha) == [True]
+
+
+@pytest.mark.slow
+def test_noisy_tenant_does_not_reduce_another_tenants_allowance(redis_url: str) -> None:
+    """A at far over 10x its limit while B is hammered and C paced: each gets its own."""
+    limits_a = Limits(rate_per_second=10, burst=10, daily_quota=None)
+    limits_b = Limits(rate_per_second=30, burst=15, daily_quota=None)
+    limits_c = Limits(rate_per_second=20, burst=3, daily_quota=None)
+    client = redis_client(redis_url, timeout_s=5, max_connections=220)
+    shared = RedisLimiter(client)
+    paced_interval = 1 / 15  # C stays under its 20/s
+
+    def paced_c() -> Decision:
+        time.sleep(paced_interval)
+        return shared.hit("quiet-c", limits_c)
+
+    try:
+        bursts = hammer_groups(
+            {
+                "a": (lambda: shared.hit("noisy-a", limits_a), 150),
+                "b": (lambda: shared.hit("busy-b", limits_b), 50),
+                "c": (paced_c, 1),
+            },
+            duration_s=1.5,
+        )
+    finally:
+        client.close()
+
+    a, b, c = bursts["a"], bursts["b"], bursts["c"]
+    assert len(a.decisions) > 10 * a.expected(limits_a)  # A really is at more than 10x
+    assert abs(a.allowed - a.expected(limits_a)) <= 1
+    assert abs(b.allowed - b.expected(limits_b)) <= 1
+    assert len(c.decisions) >= 8  # paced, and slowed by the GIL under 200 threads
+    assert c.allowed == len(c.decisions)
