@@ -176,6 +176,29 @@ def _eks_addon_version(args: Mapping[str, Any], _ctx: InvokeContext) -> dict[str
     }
 
 
+def _random_password(args: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    # Deterministic so plans are reproducible; secret inputs are redacted in the plan anyway.
+    length = int(args.get("passwordLength") or 32)
+    seed = hashlib.sha256(f"{ctx.stack}:{sorted(args.items())}".encode()).hexdigest()
+    value = ("Offline0" + seed * (length // len(seed) + 1))[:length]
+    return {"id": "offline", "randomPassword": value}
+
+
+def _secret_version(args: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    secret_id = str(args.get("secretId", ""))
+    digest = hashlib.sha256(f"{ctx.stack}:{secret_id}".encode()).hexdigest()
+    return {
+        "id": f"{secret_id}|AWSCURRENT",
+        "arn": secret_id,
+        "secretId": secret_id,
+        "secretString": f"Offline0{digest}",
+        "versionId": digest[:32],
+        "versionStage": str(args.get("versionStage") or "AWSCURRENT"),
+        "versionStages": ["AWSCURRENT"],
+        "createdDate": "2024-01-01T00:00:00Z",
+    }
+
+
 INVOKES: dict[str, InvokeHandler] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
@@ -183,6 +206,8 @@ INVOKES: dict[str, InvokeHandler] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
     "aws:eks/getAddonVersion:getAddonVersion": _eks_addon_version,
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": _random_password,
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": _secret_version,
 }
 
 

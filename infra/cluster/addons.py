@@ -1,0 +1,48 @@
+"""EKS managed add-ons at pinned versions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+# Installed before the nodes join (they cannot become Ready without the CNI) ...
+NODE_BOOTSTRAP_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+# ... and after, since these run as pods and would report DEGRADED with no nodes.
+WORKLOAD_ADDONS: tuple[str, ...] = ("coredns",)
+REQUIRED_ADDONS: tuple[str, ...] = NODE_BOOTSTRAP_ADDONS + WORKLOAD_ADDONS
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterAddonsArgs:
+    cluster_name: pulumi.Input[str]
+    versions: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        unpinned = [n for n, v in self.versions.items() if not v.startswith("v")]
+        if unpinned:
+            raise ValueError(f"add-on versions must be pinned (vX.Y.Z-eksbuild.N): {unpinned}")
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    addon_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:cluster:ClusterAddons", name, None, opts)
+        self.addon_arns = {}
+        for addon, version in sorted(args.versions.items()):
+            resource = aws.eks.Addon(
+                f"{name}-{addon}",
+                cluster_name=args.cluster_name,
+                addon_name=addon,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.addon_arns[addon] = resource.arn
+        self.register_outputs({"addon_arns": self.addon_arns})

@@ -1,0 +1,199 @@
+"""EKS managed node group from a hardened launch template (IMDSv2, encrypted volumes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws_context import aws_context
+from infra.iam import assume_role_policy, managed_policy_for
+from infra.kms import EncryptionKey, EncryptionKeyArgs
+
+NODE_ROLE_POLICIES: tuple[str, ...] = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    # Session Manager instead of SSH: no key pair, no port 22.
+    "AmazonSSMManagedInstanceCore",
+)
+AUTOSCALING_SERVICE_ROLE = "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupArgs:
+    cluster_name: pulumi.Input[str]
+    kubernetes_version: str
+    cluster_security_group_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    instance_types: Sequence[str]
+    min_size: int
+    max_size: int
+    desired_size: int
+    disk_size_gb: int
+    node_port: int
+    metadata_hop_limit: int = 1
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("node sizes must satisfy 1 <= min <= desired <= max")
+        if self.metadata_hop_limit not in (1, 2):
+            raise ValueError("metadata_hop_limit must be 1 or 2")
+
+
+class NodeGroup(pulumi.ComponentResource):
+    node_group_name: pulumi.Output[str]
+    node_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    asg_name: pulumi.Output[str]
+    volume_kms_key_arn: pulumi.Output[str]
+    launch_template_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: NodeGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:cluster:NodeGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{policy.lower().replace('_', '-')}",
+                role=role.name,
+                policy_arn=managed_policy_for(ctx.partition, policy),
+                opts=child,
+            )
+            for policy in NODE_ROLE_POLICIES
+        ]
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="EKS nodes: NodePort from the internal NLB, egress to VPC and HTTPS",
+            opts=child,
+        )
+        # Instance targets: the NLB forwards to the NodePort and health-checks it from
+        # its private addresses inside the VPC.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nodeport-from-vpc",
+            security_group_id=security_group.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="App NodePort from the internal NLB",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress-vpc",
+            security_group_id=security_group.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="-1",
+            description="Database, cache, DNS and endpoints inside the VPC",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress-https",
+            security_group_id=security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="AWS APIs without an endpoint, through NAT",
+            opts=child,
+        )
+
+        volume_key = EncryptionKey(
+            f"{name}-volume-kms",
+            EncryptionKeyArgs(
+                description=f"EBS volumes of node group {name}",
+                service_linked_roles=[AUTOSCALING_SERVICE_ROLE],
+            ),
+            opts=child,
+        )
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"Hardened launch template of node group {name}",
+            update_default_version=True,
+            # The cluster SG keeps control-plane <-> kubelet traffic working; ours adds
+            # the NodePort and is what the database and cache admit.
+            vpc_security_group_ids=[security_group.id, args.cluster_security_group_id],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=args.metadata_hop_limit,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=args.disk_size_gb,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=volume_key.key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            opts=child,
+        )
+        group = aws.eks.NodeGroup(
+            f"{name}-group",
+            cluster_name=args.cluster_name,
+            version=args.kubernetes_version,
+            node_role_arn=role.arn,
+            subnet_ids=list(args.subnet_ids),
+            instance_types=list(args.instance_types),
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type="ON_DEMAND",
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args.min_size,
+                max_size=args.max_size,
+                desired_size=args.desired_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels=dict(args.labels),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=attachments,
+                # The autoscaler owns the running size once the group exists.
+                ignore_changes=["scaling_config.desired_size"],
+            ),
+        )
+
+        self.node_group_name = group.node_group_name
+        self.node_security_group_id = security_group.id
+        self.node_role_arn = role.arn
+        self.volume_kms_key_arn = volume_key.key_arn
+        self.launch_template_id = template.id
+        self.asg_name = group.resources.apply(_first_asg_name)
+        self.register_outputs(
+            {
+                "node_group_name": group.node_group_name,
+                "node_security_group_id": security_group.id,
+                "asg_name": self.asg_name,
+            }
+        )
+
+
+def _first_asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource] | None) -> str:
+    for resource in resources or []:
+        for asg in resource.autoscaling_groups or []:
+            if asg.name:
+                return asg.name
+    raise ValueError("node group reported no Auto Scaling group")

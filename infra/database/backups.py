@@ -1,0 +1,171 @@
+"""AWS Backup for the database: vault, daily plan (cross-region copy), restore testing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws_context import aws_context
+from infra.iam import assume_role_policy, managed_policy_for
+from infra.kms import EncryptionKey, EncryptionKeyArgs
+
+BACKUP_ROLE_POLICIES: tuple[str, ...] = (
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseBackupsArgs:
+    db_instance_arn: pulumi.Input[str]
+    db_subnet_group_name: pulumi.Input[str]
+    schedule: str
+    retention_days: int
+    restore_test_schedule: str
+    # Region receiving a copy of every recovery point; None keeps backups in-region only.
+    copy_region: str | None = None
+    copy_retention_days: int | None = None
+    restore_test_validation_hours: int = 4
+
+    def __post_init__(self) -> None:
+        if self.retention_days < 1:
+            raise ValueError("retention_days must be >= 1")
+        if self.copy_region is not None and not self.copy_retention_days:
+            raise ValueError("copy_retention_days is required with copy_region")
+
+
+def restore_testing_name(name: str) -> str:
+    """Restore testing plans only accept letters, digits and underscores."""
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+class DatabaseBackups(pulumi.ComponentResource):
+    vault_arn: pulumi.Output[str]
+    vault_name: pulumi.Output[str]
+    plan_id: pulumi.Output[str]
+    copy_vault_arn: pulumi.Output[str] | None
+    restore_testing_plan_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DatabaseBackupsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:database:DatabaseBackups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
+
+        key = EncryptionKey(
+            f"{name}-vault-kms",
+            EncryptionKeyArgs(description=f"AWS Backup vault {name}"),
+            opts=child,
+        )
+        vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=key.key_arn, opts=child)
+
+        copy_actions: list[aws.backup.PlanRuleCopyActionArgs] = []
+        self.copy_vault_arn = None
+        if args.copy_region is not None:
+            copy_key = EncryptionKey(
+                f"{name}-copy-kms",
+                EncryptionKeyArgs(
+                    description=f"AWS Backup copy vault {name} ({args.copy_region})",
+                    region=args.copy_region,
+                ),
+                opts=child,
+            )
+            copy_vault = aws.backup.Vault(
+                f"{name}-copy-vault",
+                kms_key_arn=copy_key.key_arn,
+                region=args.copy_region,
+                opts=child,
+            )
+            self.copy_vault_arn = copy_vault.arn
+            copy_actions.append(
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=copy_vault.arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        delete_after=args.copy_retention_days
+                    ),
+                )
+            )
+
+        # Snapshot rule, not continuous backup: RDS's own automated backups already give
+        # point-in-time recovery, and continuous backup would take over (and fight with)
+        # the instance's backup_retention_period.
+        plan = aws.backup.Plan(
+            f"{name}-plan",
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="daily",
+                    target_vault_name=vault.name,
+                    schedule=args.schedule,
+                    start_window=60,
+                    completion_window=360,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    copy_actions=copy_actions or None,
+                )
+            ],
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{policy.rsplit('For', 1)[-1].lower()}",
+                role=role.name,
+                policy_arn=managed_policy_for(ctx.partition, policy),
+                opts=child,
+            )
+            for policy in BACKUP_ROLE_POLICIES
+        ]
+        aws.backup.Selection(
+            f"{name}-selection",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[args.db_instance_arn],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+
+        # A restore that has never been tested is not a backup: AWS Backup restores the
+        # latest recovery point on a schedule and deletes it after the validation window.
+        testing_plan = aws.backup.RestoreTestingPlan(
+            f"{name}-restore-testing",
+            name=restore_testing_name(f"{name}_restore_testing"),
+            schedule_expression=args.restore_test_schedule,
+            start_window_hours=24,
+            recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
+                algorithm="LATEST_WITHIN_WINDOW",
+                include_vaults=[vault.arn],
+                recovery_point_types=["SNAPSHOT"],
+                selection_window_days=7,
+            ),
+            opts=child,
+        )
+        aws.backup.RestoreTestingSelection(
+            f"{name}-restore-testing-selection",
+            name=restore_testing_name(f"{name}_postgres"),
+            restore_testing_plan_name=testing_plan.name,
+            protected_resource_type="RDS",
+            protected_resource_arns=[args.db_instance_arn],
+            iam_role_arn=role.arn,
+            validation_window_hours=args.restore_test_validation_hours,
+            # Restored copies land in the isolated subnets, never publicly reachable.
+            restore_metadata_overrides={
+                "dbsubnetgroupname": args.db_subnet_group_name,
+                "publiclyaccessible": "false",
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+
+        self.vault_arn = vault.arn
+        self.vault_name = vault.name
+        self.plan_id = plan.id
+        self.restore_testing_plan_name = testing_plan.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {"vault_arn": vault.arn, "plan_id": plan.id, "restore_testing": testing_plan.name}
+        )

@@ -1,0 +1,205 @@
+"""RDS PostgreSQL 16: encrypted, private, TLS-only, point-in-time recoverable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws_context import aws_context
+from infra.iam import assume_role_policy, managed_policy_arn
+from infra.kms import EncryptionKey, EncryptionKeyArgs
+from infra.logs import encrypted_log_group
+
+POSTGRES_PORT = 5432
+LOG_EXPORTS: tuple[str, ...] = ("postgresql", "upgrade")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostgresDatabaseArgs:
+    identifier: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    client_security_group_id: pulumi.Input[str]
+    logs_kms_key_arn: pulumi.Input[str]
+    engine_version: str
+    instance_class: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    multi_az: bool
+    deletion_protection: bool
+    final_snapshot: bool
+    slow_statement_ms: int
+    log_retention_days: int
+    database_name: str = "hrms"
+    master_username: str = "hrms_admin"
+    performance_insights_retention_days: int = 7
+    monitoring_interval_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        if not self.engine_version.startswith("16"):
+            raise ValueError(f"engine_version {self.engine_version!r}: PostgreSQL 16 required")
+        if not 1 <= self.backup_retention_days <= 35:
+            raise ValueError("backup_retention_days must be 1..35 for point-in-time recovery")
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise ValueError("max_allocated_storage_gb must be >= allocated_storage_gb")
+
+
+def parameter_family(engine_version: str) -> str:
+    return f"postgres{engine_version.split('.')[0]}"
+
+
+class PostgresDatabase(pulumi.ComponentResource):
+    instance_identifier: pulumi.Output[str]
+    instance_arn: pulumi.Output[str]
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    database_name: str
+    security_group_id: pulumi.Output[str]
+    subnet_group_name: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    master_user_secret_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: PostgresDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:database:PostgresDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
+
+        key = EncryptionKey(
+            f"{name}-kms",
+            EncryptionKeyArgs(description=f"RDS storage, snapshots, PI and secret of {name}"),
+            opts=child,
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description=f"Isolated subnets of {args.identifier}",
+            opts=child,
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"PostgreSQL {args.identifier}: only the cluster nodes may connect",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-nodes",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="PostgreSQL from the EKS nodes",
+            opts=child,
+        )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=parameter_family(args.engine_version),
+            description=f"TLS-only, slow statement logging for {args.identifier}",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="log_min_duration_statement", value=str(args.slow_statement_ms)
+                ),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_lock_waits", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_min_error_statement", value="error"),
+            ],
+            opts=child,
+        )
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=ctx.partition.apply(
+                lambda p: managed_policy_arn(p, "service-role/AmazonRDSEnhancedMonitoringRole")
+            ),
+            opts=child,
+        )
+        # Created up front so exported logs get our retention and key rather than the
+        # never-expiring group RDS would create on first export.
+        log_groups = [
+            encrypted_log_group(
+                f"{name}-log-{export}",
+                log_group_name=f"/aws/rds/instance/{args.identifier}/{export}",
+                retention_days=args.log_retention_days,
+                kms_key_arn=args.logs_kms_key_arn,
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        ]
+
+        instance = aws.rds.Instance(
+            f"{name}-instance",
+            identifier=args.identifier,
+            engine="postgres",
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            db_name=args.database_name,
+            username=args.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.key_arn,
+            allocated_storage=args.allocated_storage_gb,
+            max_allocated_storage=args.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=key.key_arn,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=args.multi_az,
+            port=POSTGRES_PORT,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.final_snapshot,
+            final_snapshot_identifier=(f"{args.identifier}-final" if args.final_snapshot else None),
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.key_arn,
+            performance_insights_retention_period=args.performance_insights_retention_days,
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            iam_database_authentication_enabled=True,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            apply_immediately=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
+        )
+
+        self.instance_identifier = instance.identifier
+        self.instance_arn = instance.arn
+        self.address = instance.address
+        self.port = instance.port
+        self.database_name = args.database_name
+        self.security_group_id = security_group.id
+        self.subnet_group_name = subnet_group.name
+        self.kms_key_arn = key.key_arn
+        self.master_user_secret_arn = instance.master_user_secrets.apply(
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        )
+        self.register_outputs(
+            {
+                "instance_identifier": instance.identifier,
+                "instance_arn": instance.arn,
+                "address": instance.address,
+                "master_user_secret_arn": self.master_user_secret_arn,
+            }
+        )

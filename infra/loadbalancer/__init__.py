@@ -1,0 +1,1 @@
+"""Loadbalancer capability components."""

@@ -1,0 +1,1 @@
+"""Network capability components."""

@@ -1,0 +1,532 @@
+"""The HRMS app on EKS: namespace, IRSA, migrations, Deployment, Service, HPA, PDB, policies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.iam import policy_document
+
+CONTAINER_PORT = 8000
+DNS_PORT = 53
+HTTPS_PORT = 443
+APP_LABELS: dict[str, str] = {"app.kubernetes.io/name": "hrms", "app.kubernetes.io/part-of": "hrms"}
+WEB_LABELS: dict[str, str] = {**APP_LABELS, "app.kubernetes.io/component": "web"}
+MIGRATE_LABELS: dict[str, str] = {**APP_LABELS, "app.kubernetes.io/component": "migrate"}
+POD_SECURITY_LABELS: dict[str, str] = {
+    f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HrmsWorkloadArgs:
+    kubeconfig: pulumi.Input[str]
+    namespace: str
+    image: pulumi.Input[str]
+    image_digest: str
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    region: str
+    database_host: pulumi.Input[str]
+    database_port: pulumi.Input[int]
+    database_name: str
+    database_secret_arn: pulumi.Input[str]
+    readable_kms_key_arns: Sequence[pulumi.Input[str]]
+    cache_host: pulumi.Input[str]
+    cache_port: int
+    cache_auth_token: pulumi.Input[str]
+    django_secret_key: pulumi.Input[str]
+    allowed_hosts: Sequence[str]
+    vpc_cidr: str
+    replicas: int
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
+    resources: Resources
+    node_port: int
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    migration_timeout_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if not self.image_digest.startswith("sha256:"):
+            raise ValueError("image_digest must be a sha256 digest")
+        if not 1 <= self.min_replicas <= self.replicas <= self.max_replicas:
+            raise ValueError("replicas must satisfy 1 <= min_replicas <= replicas <= max_replicas")
+
+
+def migration_job_name(image_digest: str) -> str:
+    """One Job per image: a new digest is a new Job, so migrations run exactly once per
+    release and the Deployment that depends on it waits for that run."""
+    return f"hrms-migrate-{image_digest.removeprefix('sha256:')[:12]}"
+
+
+def irsa_trust_policy(
+    *, provider_arn: str, issuer: str, namespace: str, service_account: str
+) -> str:
+    host = issuer.removeprefix("https://")
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                            f"{host}:aud": "sts.amazonaws.com",
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def secret_read_policy(
+    *, secret_arns: Sequence[str], kms_key_arns: Sequence[str], region: str
+) -> str:
+    """Read exactly the app's own secrets, decrypting only through Secrets Manager."""
+    return policy_document(
+        [
+            {
+                "Sid": "ReadOwnSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": list(secret_arns),
+            },
+            {
+                "Sid": "DecryptViaSecretsManager",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": list(kms_key_arns),
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
+            },
+        ]
+    )
+
+
+def _security_context() -> k8s.core.v1.SecurityContextArgs:
+    return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        read_only_root_filesystem=True,
+        allow_privilege_escalation=False,
+        privileged=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def _pod_security_context() -> k8s.core.v1.PodSecurityContextArgs:
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=10001,
+        run_as_group=10001,
+        fs_group=10001,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+class HrmsWorkload(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    migration_job_name: str
+    provider: k8s.Provider
+
+    def __init__(
+        self, name: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:workload:HrmsWorkload", name, None, opts)
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=args.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        ns = args.namespace
+        service_account_name = "hrms-app"
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ns, labels={**APP_LABELS, **POD_SECURITY_LABELS}
+            ),
+            opts=k8s_opts,
+        )
+        meta_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+
+        role = aws.iam.Role(
+            f"{name}-irsa-role",
+            description=f"IRSA role of {ns}/{service_account_name}",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda v: irsa_trust_policy(
+                    provider_arn=v[0],
+                    issuer=v[1],
+                    namespace=ns,
+                    service_account=service_account_name,
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-irsa-secrets",
+            role=role.id,
+            policy=pulumi.Output.all(
+                args.database_secret_arn, pulumi.Output.all(*args.readable_kms_key_arns)
+            ).apply(
+                lambda v: secret_read_policy(
+                    secret_arns=[v[0]], kms_key_arns=list(v[1]), region=args.region
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=service_account_name,
+                namespace=ns,
+                labels=APP_LABELS,
+                annotations={"eks.amazonaws.com/role-arn": role.arn},
+            ),
+            # Only the AWS SDK's projected web-identity token is needed, not an API token.
+            automount_service_account_token=False,
+            opts=meta_opts,
+        )
+
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="hrms-config", namespace=ns, labels=APP_LABELS
+            ),
+            data=pulumi.Output.all(
+                args.database_host, args.database_port, args.database_secret_arn
+            ).apply(
+                lambda v: {
+                    "DJANGO_SETTINGS_MODULE": "app.settings.production",
+                    "ALLOWED_HOSTS": ",".join(args.allowed_hosts),
+                    "DATABASE_HOST": str(v[0]),
+                    "DATABASE_PORT": str(v[1]),
+                    "DATABASE_NAME": args.database_name,
+                    "DATABASE_SECRET_ARN": str(v[2]),
+                    "DATABASE_SSLMODE": "require",
+                    "AWS_REGION": args.region,
+                    "AWS_DEFAULT_REGION": args.region,
+                    # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
+                    "DJANGO_SECURE_SSL_REDIRECT": "false",
+                    **dict(args.extra_env),
+                }
+            ),
+            opts=meta_opts,
+        )
+        redis_url: pulumi.Output[str] = pulumi.Output.format(
+            "rediss://:{0}@{1}:{2}/0", args.cache_auth_token, args.cache_host, args.cache_port
+        )
+        secret_key: pulumi.Output[str] = pulumi.Output.from_input(args.django_secret_key)
+        secret_env: dict[str, pulumi.Input[str]] = {
+            "SECRET_KEY": pulumi.Output.secret(secret_key),
+            "REDIS_URL": pulumi.Output.secret(redis_url),
+        }
+        secret = k8s.core.v1.Secret(
+            f"{name}-secrets",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="hrms-secrets", namespace=ns, labels=APP_LABELS
+            ),
+            type="Opaque",
+            string_data=secret_env,
+            opts=meta_opts,
+        )
+
+        env_from = [
+            k8s.core.v1.EnvFromSourceArgs(
+                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name="hrms-config")
+            ),
+            k8s.core.v1.EnvFromSourceArgs(
+                secret_ref=k8s.core.v1.SecretEnvSourceArgs(name="hrms-secrets")
+            ),
+        ]
+        tmp_volume = k8s.core.v1.VolumeArgs(
+            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")
+        )
+        tmp_mount = k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")  # noqa: S108
+        container_resources = k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": args.resources.cpu_request, "memory": args.resources.memory_request},
+            limits={"cpu": args.resources.cpu_limit, "memory": args.resources.memory_limit},
+        )
+
+        job_name = migration_job_name(args.image_digest)
+        migration = k8s.batch.v1.Job(
+            f"{name}-migrate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=ns, labels=MIGRATE_LABELS),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=2,
+                active_deadline_seconds=args.migration_timeout_seconds,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=MIGRATE_LABELS),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=service_account_name,
+                        automount_service_account_token=False,
+                        restart_policy="Never",
+                        security_context=_pod_security_context(),
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="migrate",
+                                image=args.image,
+                                command=["python", "-m", "django", "migrate", "--noinput"],
+                                env_from=env_from,
+                                resources=container_resources,
+                                security_context=_security_context(),
+                                volume_mounts=[tmp_mount],
+                            )
+                        ],
+                        volumes=[tmp_volume],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[service_account, config_map, secret],
+            ),
+        )
+
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=args.replicas,
+                revision_history_limit=5,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                        max_surge="25%", max_unavailable=0
+                    ),
+                ),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=WEB_LABELS),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=service_account_name,
+                        automount_service_account_token=False,
+                        security_context=_pod_security_context(),
+                        termination_grace_period_seconds=40,
+                        topology_spread_constraints=[
+                            k8s.core.v1.TopologySpreadConstraintArgs(
+                                max_skew=1,
+                                topology_key=key,
+                                when_unsatisfiable=mode,
+                                label_selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels=WEB_LABELS
+                                ),
+                            )
+                            for key, mode in (
+                                ("topology.kubernetes.io/zone", "DoNotSchedule"),
+                                ("kubernetes.io/hostname", "ScheduleAnyway"),
+                            )
+                        ],
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="web",
+                                image=args.image,
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(
+                                        name="http", container_port=CONTAINER_PORT
+                                    )
+                                ],
+                                env_from=env_from,
+                                resources=container_resources,
+                                security_context=_security_context(),
+                                readiness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path="/readyz", port="http"
+                                    ),
+                                    period_seconds=5,
+                                    timeout_seconds=3,
+                                    failure_threshold=3,
+                                ),
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path="/healthz", port="http"
+                                    ),
+                                    initial_delay_seconds=10,
+                                    period_seconds=10,
+                                    timeout_seconds=3,
+                                    failure_threshold=3,
+                                ),
+                                volume_mounts=[tmp_mount],
+                            )
+                        ],
+                        volumes=[tmp_volume],
+                    ),
+                ),
+            ),
+            # Never roll pods onto a schema the migration Job has not finished applying.
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[migration]),
+        )
+
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                selector=WEB_LABELS,
+                external_traffic_policy="Cluster",
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http",
+                        port=80,
+                        target_port="http",
+                        node_port=args.node_port,
+                        protocol="TCP",
+                    )
+                ],
+            ),
+            opts=meta_opts,
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name="hrms-web"
+                ),
+                min_replicas=args.min_replicas,
+                max_replicas=args.max_replicas,
+                metrics=[
+                    k8s.autoscaling.v2.MetricSpecArgs(
+                        type="Resource",
+                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                            name="cpu",
+                            target=k8s.autoscaling.v2.MetricTargetArgs(
+                                type="Utilization",
+                                average_utilization=args.target_cpu_percent,
+                            ),
+                        ),
+                    )
+                ],
+            ),
+            opts=meta_opts,
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
+            ),
+            opts=meta_opts,
+        )
+        self._network_policies(name, ns, args, meta_opts)
+
+        self.namespace = namespace.metadata.apply(lambda m: m.name or ns)
+        self.service_name = service.metadata.apply(lambda m: m.name or "hrms-web")
+        self.deployment_name = deployment.metadata.apply(lambda m: m.name or "hrms-web")
+        self.role_arn = role.arn
+        self.migration_job_name = job_name
+        self.provider = provider
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "service_name": self.service_name,
+                "role_arn": role.arn,
+                "migration_job_name": job_name,
+            }
+        )
+
+    def _network_policies(
+        self, name: str, ns: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions
+    ) -> None:
+        def policy(
+            role: str,
+            pod_labels: Mapping[str, str],
+            types: list[str],
+            ingress: list[k8s.networking.v1.NetworkPolicyIngressRuleArgs] | None = None,
+            egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgs] | None = None,
+        ) -> None:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{role}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"hrms-{role}", namespace=ns, labels=APP_LABELS
+                ),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pod_labels)),
+                    policy_types=types,
+                    ingress=ingress,
+                    egress=egress,
+                ),
+                opts=opts,
+            )
+
+        def tcp(port: int | str) -> k8s.networking.v1.NetworkPolicyPortArgs:
+            return k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port)
+
+        vpc = k8s.networking.v1.NetworkPolicyPeerArgs(
+            ip_block=k8s.networking.v1.IPBlockArgs(cidr=args.vpc_cidr)
+        )
+        # Everything not explicitly allowed below is dropped, in both directions.
+        policy("default-deny", {}, ["Ingress", "Egress"])
+        # The NLB reaches pods through the NodePort from addresses inside the VPC.
+        policy(
+            "web-ingress",
+            WEB_LABELS,
+            ["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[vpc], ports=[tcp(CONTAINER_PORT)]
+                )
+            ],
+        )
+        policy(
+            "dns-egress",
+            APP_LABELS,
+            ["Egress"],
+            egress=[
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels={"kubernetes.io/metadata.name": "kube-system"}
+                            ),
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels={"k8s-app": "kube-dns"}
+                            ),
+                        )
+                    ],
+                    ports=[
+                        k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
+                        tcp(DNS_PORT),
+                    ],
+                )
+            ],
+        )
+        # Database, cache and the AWS API endpoints all live inside the VPC.
+        policy(
+            "backends-egress",
+            APP_LABELS,
+            ["Egress"],
+            egress=[
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[vpc],
+                    ports=[tcp(5432), tcp(args.cache_port), tcp(HTTPS_PORT)],
+                )
+            ],
+        )

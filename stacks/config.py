@@ -1,0 +1,480 @@
+"""Typed, validated stack configuration: the only reader of ``pulumi.Config``.
+
+Every value that differs between staging and prod lives in ``Pulumi.<stack>.yaml`` and
+is checked here before any resource is declared; a bad value fails with the key and the
+stack file named.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+
+from app.tenants.tiers import TierName
+
+PROJECT = "hrms"
+ENVIRONMENTS: tuple[str, ...] = ("staging", "prod")
+DATA_CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
+OPEN_CIDRS: frozenset[str] = frozenset({"0.0.0.0/0", "::/0"})
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_WEEKLY_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
+_CRON = re.compile(r"^cron\(.+\)$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A stack config value is missing or invalid; the message names key and file."""
+
+
+class _Section:
+    """Typed access to one config object (``hrms:<section>``), errors naming the key."""
+
+    def __init__(self, data: Mapping[str, Any], *, prefix: str, source: str) -> None:
+        self._data = data
+        self._prefix = prefix
+        self._source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self._source}: {self._prefix}{key}: {problem}")
+
+    def _get(self, key: str, kind: type[T], kind_name: str, default: Any = ...) -> T:
+        if key not in self._data or self._data[key] is None:
+            if default is ...:
+                raise self.fail(key, "missing required value")
+            return default  # type: ignore[no-any-return]
+        value = self._data[key]
+        if kind is int and isinstance(value, bool):
+            raise self.fail(key, f"expected {kind_name}, got {value!r}")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected {kind_name}, got {type(value).__name__} {value!r}")
+        return value
+
+    def string(self, key: str, default: Any = ...) -> str:
+        value = self._get(key, str, "a string", default)
+        if value is not None and not value.strip():
+            raise self.fail(key, "must not be empty")
+        return value
+
+    def optional_string(self, key: str) -> str | None:
+        value: str | None = self._get(key, str, "a string", None)
+        return value
+
+    def integer(self, key: str, low: int, high: int, default: Any = ...) -> int:
+        value = self._get(key, int, "an integer", default)
+        if not low <= value <= high:
+            raise self.fail(key, f"{value} is outside {low}..{high}")
+        return value
+
+    def boolean(self, key: str, default: Any = ...) -> bool:
+        return self._get(key, bool, "true or false", default)
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings", default)
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, f"expected a list of non-empty strings, got {value!r}")
+        return tuple(value)
+
+    def matching(self, key: str, pattern: re.Pattern[str], what: str, default: Any = ...) -> str:
+        value = self.string(key, default)
+        if not pattern.match(value):
+            raise self.fail(key, f"{value!r} is not {what}")
+        return value
+
+    def choice(self, key: str, choices: Sequence[str], default: Any = ...) -> str:
+        value = self.string(key, default)
+        if value not in choices:
+            raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def mapping(self, key: str) -> dict[str, str]:
+        value = self._get(key, dict, "a mapping")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise self.fail(key, "expected a mapping of strings to strings")
+        return dict(value)
+
+    def network(self, key: str) -> ipaddress.IPv4Network:
+        value = self.string(key)
+        return _parse_cidr(value, lambda problem: self.fail(key, problem))
+
+    def networks(self, key: str) -> tuple[ipaddress.IPv4Network, ...]:
+        return tuple(
+            _parse_cidr(v, self._failer(f"{key}[{i}]")) for i, v in enumerate(self.strings(key))
+        )
+
+    def _failer(self, key: str) -> Callable[[str], ConfigError]:
+        return lambda problem: self.fail(key, problem)
+
+
+def _parse_cidr(value: str, fail: Callable[[str], ConfigError]) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise fail(f"{value!r} is not an IPv4 CIDR block ({exc})") from None
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagsConfig:
+    owner: str
+    cost_center: str
+    data_classification: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    public_subnet_cidrs: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
+    isolated_subnet_cidrs: tuple[str, ...]
+    nat_gateways: int
+    flow_log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseConfig:
+    engine_version: str
+    instance_class: str
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    multi_az: bool
+    deletion_protection: bool
+    final_snapshot: bool
+    slow_statement_ms: int
+    log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupConfig:
+    schedule: str
+    retention_days: int
+    copy_region: str | None
+    copy_retention_days: int | None
+    restore_test_schedule: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheConfig:
+    engine: str
+    engine_version: str
+    node_type: str
+    num_cache_clusters: int
+    multi_az: bool
+    snapshot_retention_days: int
+    log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterConfig:
+    kubernetes_version: str
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    log_retention_days: int
+    node_instance_types: tuple[str, ...]
+    node_min_size: int
+    node_max_size: int
+    node_desired_size: int
+    node_disk_gb: int
+    metadata_hop_limit: int
+    addon_versions: dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerConfig:
+    listener_port: int
+    deletion_protection: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadConfig:
+    namespace: str
+    image_digest: str
+    replicas: int
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+    node_port: int
+    allowed_hosts: tuple[str, ...]
+    default_tier: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    stack: str
+    environment: str
+    region: str
+    tags: TagsConfig
+    network: NetworkConfig
+    database: DatabaseConfig
+    backup: BackupConfig
+    cache: CacheConfig
+    cluster: ClusterConfig
+    load_balancer: LoadBalancerConfig
+    workload: WorkloadConfig
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{PROJECT}-{self.stack}"
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _parse_tags(s: _Section) -> TagsConfig:
+    return TagsConfig(
+        owner=s.string("owner"),
+        cost_center=s.string("costCenter"),
+        data_classification=s.choice("dataClassification", DATA_CLASSIFICATIONS),
+    )
+
+
+def _parse_network(s: _Section, region: str) -> NetworkConfig:
+    vpc = s.network("vpcCidr")
+    zones = s.strings("availabilityZones")
+    if len(zones) != 3 or len(set(zones)) != 3:
+        raise s.fail("availabilityZones", f"expected 3 distinct zones, got {list(zones)}")
+    for zone in zones:
+        if not (zone.startswith(region) and len(zone) == len(region) + 1):
+            raise s.fail("availabilityZones", f"{zone!r} is not a zone of region {region}")
+    seen: list[tuple[str, ipaddress.IPv4Network]] = []
+    tiers: dict[str, tuple[str, ...]] = {}
+    for tier in ("publicSubnetCidrs", "privateSubnetCidrs", "isolatedSubnetCidrs"):
+        subnets = s.networks(tier)
+        if len(subnets) != len(zones):
+            raise s.fail(tier, f"expected one CIDR per zone ({len(zones)}), got {len(subnets)}")
+        for index, subnet in enumerate(subnets):
+            key = f"{tier}[{index}]"
+            if not subnet.subnet_of(vpc):
+                raise s.fail(key, f"{subnet} does not fit in vpcCidr {vpc}")
+            for other_key, other in seen:
+                if subnet.overlaps(other):
+                    raise s.fail(key, f"{subnet} overlaps {other_key} ({other})")
+            seen.append((key, subnet))
+        tiers[tier] = tuple(str(n) for n in subnets)
+    return NetworkConfig(
+        vpc_cidr=str(vpc),
+        availability_zones=zones,
+        public_subnet_cidrs=tiers["publicSubnetCidrs"],
+        private_subnet_cidrs=tiers["privateSubnetCidrs"],
+        isolated_subnet_cidrs=tiers["isolatedSubnetCidrs"],
+        nat_gateways=s.integer("natGateways", 1, len(zones)),
+        flow_log_retention_days=s.integer("flowLogRetentionDays", 1, 3653),
+    )
+
+
+def _parse_database(s: _Section) -> DatabaseConfig:
+    version = s.string("engineVersion")
+    if version.split(".")[0] != "16":
+        raise s.fail("engineVersion", f"{version!r} is not PostgreSQL 16.x")
+    allocated = s.integer("allocatedStorageGb", 20, 65536)
+    maximum = s.integer("maxAllocatedStorageGb", 20, 65536)
+    if maximum < allocated:
+        raise s.fail("maxAllocatedStorageGb", f"{maximum} is below allocatedStorageGb {allocated}")
+    instance_class = s.string("instanceClass")
+    if not instance_class.startswith("db."):
+        raise s.fail("instanceClass", f"{instance_class!r} is not an RDS instance class (db.*)")
+    return DatabaseConfig(
+        engine_version=version,
+        instance_class=instance_class,
+        allocated_storage_gb=allocated,
+        max_allocated_storage_gb=maximum,
+        backup_retention_days=s.integer("backupRetentionDays", 1, 35),
+        backup_window=s.matching("backupWindow", _WINDOW, "a window like 02:00-03:00"),
+        maintenance_window=s.matching(
+            "maintenanceWindow", _WEEKLY_WINDOW, "a window like sun:04:00-sun:05:00"
+        ),
+        multi_az=s.boolean("multiAz"),
+        deletion_protection=s.boolean("deletionProtection"),
+        final_snapshot=s.boolean("finalSnapshot"),
+        slow_statement_ms=s.integer("slowStatementMs", 1, 600_000),
+        log_retention_days=s.integer("logRetentionDays", 1, 3653),
+    )
+
+
+def _parse_backup(s: _Section, region: str) -> BackupConfig:
+    copy_region = s.optional_string("copyRegion")
+    copy_retention: int | None = None
+    if copy_region is not None:
+        if not _REGION.match(copy_region):
+            raise s.fail("copyRegion", f"{copy_region!r} is not an AWS region")
+        if copy_region == region:
+            raise s.fail("copyRegion", f"must differ from the stack region {region}")
+        copy_retention = s.integer("copyRetentionDays", 1, 36500)
+    return BackupConfig(
+        schedule=s.matching("schedule", _CRON, "a cron(...) expression"),
+        retention_days=s.integer("retentionDays", 1, 36500),
+        copy_region=copy_region,
+        copy_retention_days=copy_retention,
+        restore_test_schedule=s.matching("restoreTestSchedule", _CRON, "a cron(...) expression"),
+    )
+
+
+def _parse_cache(s: _Section) -> CacheConfig:
+    clusters = s.integer("numCacheClusters", 1, 6)
+    multi_az = s.boolean("multiAz")
+    if multi_az and clusters < 2:
+        raise s.fail("numCacheClusters", "multiAz needs at least 2 (a primary and a replica)")
+    node_type = s.string("nodeType")
+    if not node_type.startswith("cache."):
+        raise s.fail("nodeType", f"{node_type!r} is not an ElastiCache node type (cache.*)")
+    return CacheConfig(
+        engine=s.choice("engine", ("valkey", "redis")),
+        engine_version=s.string("engineVersion"),
+        node_type=node_type,
+        num_cache_clusters=clusters,
+        multi_az=multi_az,
+        snapshot_retention_days=s.integer("snapshotRetentionDays", 0, 35),
+        log_retention_days=s.integer("logRetentionDays", 1, 3653),
+    )
+
+
+def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
+    public = s.boolean("endpointPublicAccess")
+    cidrs = s.strings("publicAccessCidrs", ())
+    for index, cidr in enumerate(cidrs):
+        key = f"publicAccessCidrs[{index}]"
+        _parse_cidr(cidr, s._failer(key))
+        if cidr in OPEN_CIDRS and environment == "prod":
+            raise s.fail(key, "0.0.0.0/0 would expose the prod Kubernetes API to the internet")
+    if public and not cidrs:
+        raise s.fail("publicAccessCidrs", "required when endpointPublicAccess is true")
+    minimum = s.integer("nodeMinSize", 1, 100)
+    maximum = s.integer("nodeMaxSize", 1, 100)
+    desired = s.integer("nodeDesiredSize", 1, 100)
+    if not minimum <= desired <= maximum:
+        raise s.fail("nodeDesiredSize", f"{desired} is not within {minimum}..{maximum}")
+    addons = s.mapping("addonVersions")
+    required = {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
+    missing = sorted(required - set(addons))
+    if missing:
+        raise s.fail("addonVersions", f"missing pinned versions for {', '.join(missing)}")
+    for addon, version in addons.items():
+        if not re.match(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", version):
+            raise s.fail(f"addonVersions.{addon}", f"{version!r} is not a pinned eksbuild version")
+    return ClusterConfig(
+        kubernetes_version=s.matching("kubernetesVersion", _K8S_VERSION, "a version like 1.32"),
+        endpoint_public_access=public,
+        public_access_cidrs=cidrs,
+        log_retention_days=s.integer("logRetentionDays", 1, 3653),
+        node_instance_types=s.strings("nodeInstanceTypes"),
+        node_min_size=minimum,
+        node_max_size=maximum,
+        node_desired_size=desired,
+        node_disk_gb=s.integer("nodeDiskGb", 20, 1000),
+        metadata_hop_limit=s.integer("metadataHopLimit", 1, 2),
+        addon_versions=addons,
+    )
+
+
+def _parse_load_balancer(s: _Section) -> LoadBalancerConfig:
+    return LoadBalancerConfig(
+        listener_port=s.integer("listenerPort", 1, 65535),
+        deletion_protection=s.boolean("deletionProtection"),
+    )
+
+
+def _parse_workload(s: _Section) -> WorkloadConfig:
+    minimum = s.integer("minReplicas", 1, 100)
+    maximum = s.integer("maxReplicas", 1, 200)
+    replicas = s.integer("replicas", 1, 200)
+    if not minimum <= replicas <= maximum:
+        raise s.fail("replicas", f"{replicas} is not within minReplicas..maxReplicas")
+    quantities = {
+        key: s.matching(key, _QUANTITY, "a Kubernetes quantity like 250m or 512Mi")
+        for key in ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
+    }
+    tiers = [t.value for t in TierName]
+    return WorkloadConfig(
+        namespace=s.matching("namespace", _DNS_LABEL, "a DNS label"),
+        image_digest=s.matching("imageDigest", _DIGEST, "a digest like sha256:<64 hex>"),
+        replicas=replicas,
+        min_replicas=minimum,
+        max_replicas=maximum,
+        target_cpu_percent=s.integer("targetCpuPercent", 10, 95),
+        cpu_request=quantities["cpuRequest"],
+        memory_request=quantities["memoryRequest"],
+        cpu_limit=quantities["cpuLimit"],
+        memory_limit=quantities["memoryLimit"],
+        node_port=s.integer("nodePort", 30000, 32767),
+        allowed_hosts=s.strings("allowedHosts"),
+        default_tier=s.choice("defaultTier", tiers),
+    )
+
+
+def _object(raw: Callable[[str], str | None], key: str, source: str) -> Mapping[str, Any]:
+    text = raw(key)
+    if text is None:
+        raise ConfigError(f"{source}: {PROJECT}:{key}: missing required value")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigError(f"{source}: {PROJECT}:{key}: expected an object, got {text!r}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {PROJECT}:{key}: expected an object, got {value!r}")
+    return value
+
+
+def parse_stack_config(
+    stack: str, raw: Callable[[str], str | None], region: str | None
+) -> StackConfig:
+    """Build a ``StackConfig`` from raw values (``raw(key)`` as the CLI gives them)."""
+    source = f"Pulumi.{stack}.yaml"
+
+    def section(key: str) -> _Section:
+        return _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
+
+    top = _Section({"environment": raw("environment")}, prefix=f"{PROJECT}:", source=source)
+    environment = top.choice("environment", ENVIRONMENTS)
+    if region is None:
+        raise ConfigError(f"{source}: aws:region: missing required value")
+    if not _REGION.match(region):
+        raise ConfigError(f"{source}: aws:region: {region!r} is not an AWS region")
+    return StackConfig(
+        stack=stack,
+        environment=environment,
+        region=region,
+        tags=_parse_tags(section("tags")),
+        network=_parse_network(section("network"), region),
+        database=_parse_database(section("database")),
+        backup=_parse_backup(section("backup"), region),
+        cache=_parse_cache(section("cache")),
+        cluster=_parse_cluster(section("cluster"), environment),
+        load_balancer=_parse_load_balancer(section("loadBalancer")),
+        workload=_parse_workload(section("workload")),
+    )
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the current stack's config (call before declaring resources)."""
+    project = pulumi.Config(PROJECT)
+    return parse_stack_config(pulumi.get_stack(), project.get, pulumi.Config("aws").get("region"))

@@ -1,0 +1,282 @@
+"""The HRMS stack program: typed config in, one block per capability, exports out."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.cache.redis import RateLimitCache, RateLimitCacheArgs
+from infra.cluster.addons import (
+    NODE_BOOTSTRAP_ADDONS,
+    WORKLOAD_ADDONS,
+    ClusterAddons,
+    ClusterAddonsArgs,
+)
+from infra.cluster.eks import EksCluster, EksClusterArgs
+from infra.cluster.nodes import NodeGroup, NodeGroupArgs
+from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
+from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
+from infra.image.registry import ImageRegistry, ImageRegistryArgs
+from infra.kms import EncryptionKey, EncryptionKeyArgs
+from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
+from infra.network.vpc import Network, NetworkArgs
+from infra.secrets import GeneratedSecret, GeneratedSecretArgs
+from infra.tagging import MandatoryTags, apply_mandatory_tags
+from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
+from stacks import outputs
+from stacks.config import StackConfig, load_stack_config
+
+
+def main() -> None:
+    # Validation first: a bad value must fail before anything is declared.
+    cfg = load_stack_config()
+    prefix = cfg.name_prefix
+    apply_mandatory_tags(
+        MandatoryTags(
+            environment=cfg.environment,
+            service="hrms",
+            owner=cfg.tags.owner,
+            cost_center=cfg.tags.cost_center,
+            data_classification=cfg.tags.data_classification,
+        )
+    )
+    cluster_name = f"{prefix}-eks"
+
+    # Log encryption: one key every log group of the stack uses.
+    logs_key = EncryptionKey(
+        f"{prefix}-logs",
+        EncryptionKeyArgs(description=f"CloudWatch Logs of {prefix}", service_principals=["logs"]),
+    )
+
+    # Network
+    network = Network(
+        f"{prefix}-network",
+        NetworkArgs(
+            cidr_block=cfg.network.vpc_cidr,
+            availability_zones=cfg.network.availability_zones,
+            public_subnet_cidrs=cfg.network.public_subnet_cidrs,
+            private_subnet_cidrs=cfg.network.private_subnet_cidrs,
+            isolated_subnet_cidrs=cfg.network.isolated_subnet_cidrs,
+            nat_gateway_count=cfg.network.nat_gateways,
+            flow_log_retention_days=cfg.network.flow_log_retention_days,
+            logs_kms_key_arn=logs_key.key_arn,
+            cluster_name=cluster_name,
+        ),
+    )
+
+    # Cluster and nodes
+    cluster = EksCluster(
+        f"{prefix}-cluster",
+        EksClusterArgs(
+            cluster_name=cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            subnet_ids=network.private_subnet_ids,
+            logs_kms_key_arn=logs_key.key_arn,
+            log_retention_days=cfg.cluster.log_retention_days,
+            endpoint_public_access=cfg.cluster.endpoint_public_access,
+            public_access_cidrs=cfg.cluster.public_access_cidrs,
+            allow_open_public_endpoint=not cfg.is_prod,
+        ),
+    )
+    bootstrap_addons = ClusterAddons(
+        f"{prefix}-addons-bootstrap",
+        ClusterAddonsArgs(
+            cluster_name=cluster.cluster_name,
+            versions=_addons(cfg, NODE_BOOTSTRAP_ADDONS),
+        ),
+    )
+    nodes = NodeGroup(
+        f"{prefix}-nodes",
+        NodeGroupArgs(
+            cluster_name=cluster.cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            vpc_id=network.vpc_id,
+            vpc_cidr=cfg.network.vpc_cidr,
+            subnet_ids=network.private_subnet_ids,
+            instance_types=cfg.cluster.node_instance_types,
+            min_size=cfg.cluster.node_min_size,
+            max_size=cfg.cluster.node_max_size,
+            desired_size=cfg.cluster.node_desired_size,
+            disk_size_gb=cfg.cluster.node_disk_gb,
+            node_port=cfg.workload.node_port,
+            metadata_hop_limit=cfg.cluster.metadata_hop_limit,
+            labels={"hrms/pool": "general"},
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[bootstrap_addons]),
+    )
+    ClusterAddons(
+        f"{prefix}-addons-workload",
+        ClusterAddonsArgs(
+            cluster_name=cluster.cluster_name, versions=_addons(cfg, WORKLOAD_ADDONS)
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    )
+
+    # Database and its backups
+    database = PostgresDatabase(
+        f"{prefix}-db",
+        PostgresDatabaseArgs(
+            identifier=f"{prefix}-postgres",
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            client_security_group_id=nodes.node_security_group_id,
+            logs_kms_key_arn=logs_key.key_arn,
+            engine_version=cfg.database.engine_version,
+            instance_class=cfg.database.instance_class,
+            allocated_storage_gb=cfg.database.allocated_storage_gb,
+            max_allocated_storage_gb=cfg.database.max_allocated_storage_gb,
+            backup_retention_days=cfg.database.backup_retention_days,
+            backup_window=cfg.database.backup_window,
+            maintenance_window=cfg.database.maintenance_window,
+            multi_az=cfg.database.multi_az,
+            deletion_protection=cfg.database.deletion_protection,
+            final_snapshot=cfg.database.final_snapshot,
+            slow_statement_ms=cfg.database.slow_statement_ms,
+            log_retention_days=cfg.database.log_retention_days,
+        ),
+    )
+    backups = DatabaseBackups(
+        f"{prefix}-backups",
+        DatabaseBackupsArgs(
+            db_instance_arn=database.instance_arn,
+            db_subnet_group_name=database.subnet_group_name,
+            schedule=cfg.backup.schedule,
+            retention_days=cfg.backup.retention_days,
+            restore_test_schedule=cfg.backup.restore_test_schedule,
+            copy_region=cfg.backup.copy_region,
+            copy_retention_days=cfg.backup.copy_retention_days,
+        ),
+    )
+
+    # Cache
+    cache = RateLimitCache(
+        f"{prefix}-cache",
+        RateLimitCacheArgs(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            client_security_group_id=nodes.node_security_group_id,
+            logs_kms_key_arn=logs_key.key_arn,
+            engine=cfg.cache.engine,
+            engine_version=cfg.cache.engine_version,
+            node_type=cfg.cache.node_type,
+            num_cache_clusters=cfg.cache.num_cache_clusters,
+            multi_az=cfg.cache.multi_az,
+            snapshot_retention_days=cfg.cache.snapshot_retention_days,
+            log_retention_days=cfg.cache.log_retention_days,
+        ),
+    )
+
+    # Image
+    registry = ImageRegistry(
+        f"{prefix}-registry", ImageRegistryArgs(repository_name=f"{prefix}/app")
+    )
+    image = registry.image(cfg.workload.image_digest)
+
+    # Load balancer (internal; the API edge reaches it through a VPC Link)
+    nlb = InternalLoadBalancer(
+        f"{prefix}-nlb",
+        InternalLoadBalancerArgs(
+            vpc_id=network.vpc_id,
+            vpc_cidr=cfg.network.vpc_cidr,
+            subnet_ids=network.private_subnet_ids,
+            node_port=cfg.workload.node_port,
+            autoscaling_group_name=nodes.asg_name,
+            listener_port=cfg.load_balancer.listener_port,
+            deletion_protection=cfg.load_balancer.deletion_protection,
+        ),
+    )
+
+    # Workload
+    django_key = GeneratedSecret(
+        f"{prefix}-django-secret-key",
+        GeneratedSecretArgs(
+            description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
+        ),
+    )
+    workload = HrmsWorkload(
+        f"{prefix}-app",
+        HrmsWorkloadArgs(
+            kubeconfig=cluster.kubeconfig,
+            namespace=cfg.workload.namespace,
+            image=image,
+            image_digest=cfg.workload.image_digest,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            region=cfg.region,
+            database_host=database.address,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_secret_arn=database.master_user_secret_arn,
+            readable_kms_key_arns=[database.kms_key_arn],
+            cache_host=cache.primary_endpoint_address,
+            cache_port=cache.port,
+            cache_auth_token=cache.auth_token,
+            django_secret_key=django_key.value,
+            allowed_hosts=cfg.workload.allowed_hosts,
+            vpc_cidr=cfg.network.vpc_cidr,
+            replicas=cfg.workload.replicas,
+            min_replicas=cfg.workload.min_replicas,
+            max_replicas=cfg.workload.max_replicas,
+            target_cpu_percent=cfg.workload.target_cpu_percent,
+            resources=Resources(
+                cpu_request=cfg.workload.cpu_request,
+                memory_request=cfg.workload.memory_request,
+                cpu_limit=cfg.workload.cpu_limit,
+                memory_limit=cfg.workload.memory_limit,
+            ),
+            node_port=cfg.workload.node_port,
+            extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    )
+
+    # Exports
+    exports: dict[str, object] = {
+        outputs.VPC_ID: network.vpc_id,
+        outputs.PRIVATE_SUBNET_IDS: network.private_subnet_ids,
+        outputs.ISOLATED_SUBNET_IDS: network.isolated_subnet_ids,
+        outputs.LOGS_KMS_KEY_ARN: logs_key.key_arn,
+        outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
+        outputs.DB_INSTANCE_ARN: database.instance_arn,
+        outputs.DB_ADDRESS: database.address,
+        outputs.DB_SECRET_ARN: database.master_user_secret_arn,
+        outputs.DB_KMS_KEY_ARN: database.kms_key_arn,
+        outputs.DB_SUBNET_GROUP_NAME: database.subnet_group_name,
+        outputs.DB_SECURITY_GROUP_ID: database.security_group_id,
+        outputs.BACKUP_VAULT_NAME: backups.vault_name,
+        outputs.BACKUP_VAULT_ARN: backups.vault_arn,
+        outputs.BACKUP_PLAN_ID: backups.plan_id,
+        outputs.BACKUP_ROLE_ARN: backups.role_arn,
+        outputs.RESTORE_TESTING_PLAN_NAME: backups.restore_testing_plan_name,
+        outputs.CACHE_REPLICATION_GROUP_ID: cache.replication_group_id,
+        outputs.CACHE_ENDPOINT: cache.primary_endpoint_address,
+        outputs.CACHE_AUTH_SECRET_ARN: cache.auth_secret_arn,
+        outputs.CLUSTER_NAME: cluster.cluster_name,
+        outputs.CLUSTER_ENDPOINT: cluster.endpoint,
+        outputs.CLUSTER_VERSION: cfg.cluster.kubernetes_version,
+        outputs.OIDC_PROVIDER_ARN: cluster.oidc_provider_arn,
+        outputs.KUBECONFIG: cluster.kubeconfig,
+        outputs.NODE_GROUP_NAME: nodes.node_group_name,
+        outputs.NODE_ASG_NAME: nodes.asg_name,
+        outputs.NODE_SECURITY_GROUP_ID: nodes.node_security_group_id,
+        outputs.ECR_REPOSITORY_URL: registry.repository_url,
+        outputs.IMAGE_DIGEST: cfg.workload.image_digest,
+        outputs.IMAGE_REFERENCE: image,
+        outputs.NLB_ARN: nlb.arn,
+        outputs.NLB_ARN_SUFFIX: nlb.arn_suffix,
+        outputs.NLB_DNS_NAME: nlb.dns_name,
+        outputs.TARGET_GROUP_ARN: nlb.target_group_arn,
+        outputs.TARGET_GROUP_ARN_SUFFIX: nlb.target_group_arn_suffix,
+        outputs.APP_NAMESPACE: workload.namespace,
+        outputs.APP_SERVICE_NAME: workload.service_name,
+        outputs.APP_ROLE_ARN: workload.role_arn,
+        outputs.MIGRATION_JOB_NAME: workload.migration_job_name,
+    }
+    if backups.copy_vault_arn is not None:
+        exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
+    for key, value in exports.items():
+        pulumi.export(key, value)
+
+
+def _addons(cfg: StackConfig, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: cfg.cluster.addon_versions[name] for name in names}
