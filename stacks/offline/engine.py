@@ -152,7 +152,7 @@ def _clean(node: Any) -> Any:
     if isinstance(node, dict):
         sig = node.get(_SIG_KEY)
         if sig == _SECRET_SIG:
-            return REDACTED
+            return _redact(node.get("value"))
         if sig == _RESOURCE_SIG:
             return str(node.get("urn", ""))
         if sig == _ASSET_SIG:
@@ -179,6 +179,19 @@ def _redact_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any
     if not type_.startswith("pulumi:providers:"):
         return inputs
     return {k: (REDACTED if k in _SENSITIVE_PROVIDER_INPUTS else v) for k, v in inputs.items()}
+
+
+def _redact(value: Any) -> Any:
+    """Hide a secret's values but keep its shape (keys, list lengths) so schemas still apply."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return _redact(value.get("value"))
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if value == _UNKNOWN_VALUE:
+        return UNKNOWN
+    return REDACTED
 
 
 def _provider_urn(reference: str) -> str | None:

@@ -1,0 +1,183 @@
+"""The HTML preview report: per stack its resource tree and counts, parity, and policy verdicts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from stacks.offline.parity import ParityConfigError, ParityReport, compare, load_allowed
+from stacks.offline.plan import Plan, PlanFormatError
+from stacks.offline.tree import component_tree
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STACK_ORDER = ("staging", "prod")
+
+
+class ReportInputError(ValueError):
+    """The plans or policy results given to the report are missing or malformed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleRow:
+    """One auditor-view row: a rule and its verdict in each stack."""
+
+    name: str
+    description: str
+    frameworks: list[str]
+    enforcement: str
+    severity: str
+    status: dict[str, str]
+    resources_checked: dict[str, int]
+    violations: dict[str, list[dict[str, str]]]
+
+
+def load_plans(plans_dir: Path) -> list[Plan]:
+    if not plans_dir.is_dir():
+        raise ReportInputError(
+            f"plans directory {plans_dir} not found; run `hrmsctl preview` first"
+        )
+    plans = [Plan.load(path) for path in sorted(plans_dir.glob("*.json"))]
+    if not plans:
+        raise ReportInputError(f"no plan JSON files in {plans_dir}")
+
+    def order(plan: Plan) -> tuple[int, str]:
+        rank = STACK_ORDER.index(plan.stack) if plan.stack in STACK_ORDER else len(STACK_ORDER)
+        return rank, plan.stack
+
+    return sorted(plans, key=order)
+
+
+def load_policy(path: Path) -> dict[str, Any] | None:
+    """Policy results written by ``hrmsctl policy`` for one stack, if present."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportInputError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, Mapping) or not isinstance(data.get("rules"), list):
+        raise ReportInputError(f"{path}: expected an object with a 'rules' list")
+    if not isinstance(data.get("violations", []), list):
+        raise ReportInputError(f"{path}: 'violations' must be a list")
+    for index, rule in enumerate(data["rules"]):
+        if not isinstance(rule, Mapping) or not isinstance(rule.get("name"), str):
+            raise ReportInputError(f"{path}: rules[{index}] needs a string 'name'")
+    return dict(data)
+
+
+def _status(rule: Mapping[str, Any], violations: list[dict[str, str]]) -> str:
+    if not violations:
+        return "pass"
+    enforcement = str(rule.get("enforcement", "mandatory"))
+    word = "warn" if enforcement == "advisory" else "fail"
+    return f"{word} ({len(violations)})"
+
+
+def rule_rows(policies: Mapping[str, dict[str, Any]]) -> list[RuleRow]:
+    rows: dict[str, RuleRow] = {}
+    for stack, result in policies.items():
+        by_rule: dict[str, list[dict[str, str]]] = {}
+        for violation in result.get("violations", []):
+            by_rule.setdefault(str(violation.get("rule", "")), []).append(
+                {k: str(v) for k, v in violation.items()}
+            )
+        for rule in result["rules"]:
+            name = rule["name"]
+            frameworks = rule.get("frameworks") or []
+            if isinstance(frameworks, Mapping):
+                frameworks = [f"{k} {v}" for k, v in frameworks.items()]
+            row = rows.setdefault(
+                name,
+                RuleRow(
+                    name=name,
+                    description=str(rule.get("description", "")),
+                    frameworks=[str(f) for f in frameworks],
+                    enforcement=str(rule.get("enforcement", "")),
+                    severity=str(rule.get("severity", "")),
+                    status={},
+                    resources_checked={},
+                    violations={},
+                ),
+            )
+            found = by_rule.get(name, [])
+            row.status[stack] = _status(rule, found)
+            row.resources_checked[stack] = int(rule.get("resources_checked", 0) or 0)
+            row.violations[stack] = found
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def build_context(
+    plans: list[Plan],
+    parity: ParityReport | None,
+    policies: Mapping[str, dict[str, Any]],
+    parity_error: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "stacks": [
+            {
+                "plan": plan,
+                "tree": component_tree(plan),
+                "counts": plan.counts_by_type(),
+                "total": sum(plan.counts_by_type().values()),
+                "policy": policies.get(plan.stack),
+            }
+            for plan in plans
+        ],
+        "stack_names": [plan.stack for plan in plans],
+        "parity": parity,
+        "parity_error": parity_error,
+        "rules": rule_rows(policies),
+    }
+
+
+def render(context: Mapping[str, Any]) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2").render(**context)
+
+
+def write_report(
+    plans_dir: Path,
+    out_dir: Path,
+    *,
+    policy_dir: Path | None = None,
+    parity_file: Path | None = None,
+) -> Path:
+    """Render ``out_dir/index.html`` from the plans (and policy results when they exist)."""
+    try:
+        plans = load_plans(plans_dir)
+    except PlanFormatError as exc:
+        raise ReportInputError(str(exc)) from exc
+    by_stack = {plan.stack: plan for plan in plans}
+    parity: ParityReport | None = None
+    parity_error: str | None = None
+    if "staging" in by_stack and "prod" in by_stack:
+        try:
+            allowed = load_allowed(parity_file) if parity_file else load_allowed()
+        except ParityConfigError as exc:
+            parity_error = str(exc)
+        else:
+            parity = compare(by_stack["staging"], by_stack["prod"], allowed)
+    policy_root = policy_dir if policy_dir is not None else plans_dir.parent / "policy"
+    policies = {}
+    for plan in plans:
+        result = load_policy(policy_root / f"{plan.stack}.json")
+        if result is not None:
+            policies[plan.stack] = result
+    html = render(build_context(plans, parity, policies, parity_error))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = out_dir / "index.html"
+    index.write_text(html, encoding="utf-8")
+    return index
