@@ -1,0 +1,1 @@
+"""Throwaway local servers (PostgreSQL) for tests, benchmarks and ops drills on loopback."""

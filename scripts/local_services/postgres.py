@@ -1,0 +1,207 @@
+"""Start and stop a throwaway PostgreSQL server on a free loopback port.
+
+PostgreSQL refuses to run as root, so when the caller is root the server runs as the
+``postgres`` OS user (via ``runuser``) in a temporary directory that user owns. The
+superuser connects only over a Unix socket in that directory (trust auth); TCP on
+127.0.0.1 requires a password (scram-sha-256), which is how application roles connect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+SERVER_OS_USER = "postgres"
+SUPERUSER = "postgres"
+
+
+class PostgresError(RuntimeError):
+    """The local server could not be started, stopped or configured."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostgresServer:
+    host: str
+    port: int
+    base_dir: Path
+    data_dir: Path
+    socket_dir: Path
+    bin_dir: Path
+    run_as: str | None  # OS user the server runs as when we had to switch away from root
+
+    def superuser_conninfo(self, dbname: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={dbname}"
+
+    def url(self, *, user: str, password: str, dbname: str) -> str:
+        return f"postgres://{user}:{password}@{self.host}:{self.port}/{dbname}"
+
+
+def find_bin_dir() -> Path:
+    """Directory holding ``initdb`` and ``pg_ctl`` (PATH first, then Debian's layout)."""
+    on_path = shutil.which("pg_ctl")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    raise PostgresError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
+        "/usr/lib/postgresql/*/bin; install them (Debian: apt-get install postgresql)"
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user(argv: list[str], run_as: str | None) -> list[str]:
+    if run_as is None:
+        return argv
+    return ["runuser", "-u", run_as, "--", *argv]
+
+
+def _run(argv: list[str], run_as: str | None, *, what: str) -> None:
+    result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
+        _as_server_user(argv, run_as), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise PostgresError(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
+
+
+def postgres_start(*, fast: bool = True, host: str = "127.0.0.1") -> PostgresServer:
+    """Initialise a new cluster in a temp dir and start it; ``fast`` trades durability for speed."""
+    bin_dir = find_bin_dir()
+    run_as = SERVER_OS_USER if os.geteuid() == 0 else None
+    base_dir = Path(tempfile.mkdtemp(prefix="hrms-pg-"))
+    data_dir = base_dir / "data"
+    socket_dir = base_dir / "sock"
+    socket_dir.mkdir()
+    if run_as is not None:
+        entry = pwd.getpwnam(run_as)
+        for path in (base_dir, socket_dir):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    try:
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ],
+            run_as,
+            what="initdb",
+        )
+        settings = [
+            f"-c listen_addresses={host}",
+            f"-c unix_socket_directories={socket_dir}",
+            "-c max_connections=100",
+        ]
+        if fast:
+            settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        last_error: PostgresError | None = None
+        for _attempt in range(3):  # another process may grab the free port first
+            port = free_port(host)
+            try:
+                _run(
+                    [
+                        str(bin_dir / "pg_ctl"),
+                        "-D",
+                        str(data_dir),
+                        "-l",
+                        str(base_dir / "server.log"),
+                        "-o",
+                        " ".join([f"-p {port}", *settings]),
+                        "-w",
+                        "-t",
+                        "60",
+                        "start",
+                    ],
+                    run_as,
+                    what="pg_ctl start",
+                )
+            except PostgresError as exc:
+                last_error = exc
+                continue
+            return PostgresServer(
+                host=host,
+                port=port,
+                base_dir=base_dir,
+                data_dir=data_dir,
+                socket_dir=socket_dir,
+                bin_dir=bin_dir,
+                run_as=run_as,
+            )
+        raise last_error or PostgresError("pg_ctl start failed")
+    except BaseException:
+        shutil.rmtree(base_dir, ignore_errors=True)
+        raise
+
+
+def postgres_stop(server: PostgresServer) -> None:
+    """Stop the server immediately and delete its files."""
+    try:
+        if (server.data_dir / "postmaster.pid").exists():
+            _run(
+                [
+                    str(server.bin_dir / "pg_ctl"),
+                    "-D",
+                    str(server.data_dir),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                server.run_as,
+                what="pg_ctl stop",
+            )
+    finally:
+        shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+def postgres_create_role(
+    server: PostgresServer, *, name: str, password: str, createdb: bool = False
+) -> None:
+    """A login role that is neither superuser nor BYPASSRLS, so row-level security binds it."""
+    options = sql.SQL("LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE {createdb} PASSWORD {pw}").format(
+        createdb=sql.SQL("CREATEDB" if createdb else "NOCREATEDB"), pw=sql.Literal(password)
+    )
+    with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} ").format(sql.Identifier(name)) + options)
+
+
+def postgres_create_database(server: PostgresServer, *, name: str, owner: str) -> None:
+    with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(owner)
+            )
+        )
+
+
+@contextlib.contextmanager
+def postgres_running(*, fast: bool = True) -> Iterator[PostgresServer]:
+    server = postgres_start(fast=fast)
+    try:
+        yield server
+    finally:
+        postgres_stop(server)
