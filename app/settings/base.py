@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from app.settings.env import env_int, env_str
+from app.settings.env import env_bool, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the ``app`` package
 REPO_DIR = BASE_DIR.parent
@@ -92,6 +92,11 @@ def cache_from_env(redis_url: str | None) -> dict[str, dict[str, Any]]:
 
 
 CACHES = cache_from_env(REDIS_URL)
+
+# Per-tenant rate limiting (docs/rate-limiting.md): Redis when REDIS_URL is set, else
+# the single-process in-memory limiter; fail open unless told otherwise.
+TENANT_RATELIMIT_BACKEND = env_str("TENANT_RATELIMIT_BACKEND", "redis" if REDIS_URL else "memory")
+TENANT_RATELIMIT_FAIL_OPEN = env_bool("TENANT_RATELIMIT_FAIL_OPEN", True)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

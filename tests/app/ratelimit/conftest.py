@@ -9,12 +9,6 @@ from dataclasses import dataclass
 
 from app.ratelimit.bucket import MICRO, Decision
 from app.ratelimit.limits import Limits
-from tests.fixtures.redis_server import (  # noqa: F401 - fixtures used by name
-    disposable_redis,
-    redis_conn,
-    redis_server,
-    redis_url,
-)
 
 
 @dataclass(frozen=True)
