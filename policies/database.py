@@ -153,9 +153,14 @@ def _force_ssl(args: StackValidationArgs, report: ReportViolation) -> None:
 def _covers(selection_values: list[object], db: PolicyResource, selection: PolicyResource) -> bool:
     if any(isinstance(v, str) and (v == "*" or v.endswith(":db:*")) for v in selection_values):
         return True
-    return related(
-        selection, db, literal_ids=resource_identity(db, *_RDS_IDS), values=selection_values
-    )
+    ids = resource_identity(db, *_RDS_IDS)
+    if ids and selection_values:
+        # Both sides known: the ARNs listed decide, whatever else the selection depends on.
+        return any(
+            isinstance(v, str) and any(v.endswith(f":db:{i}") for i in ids)
+            for v in selection_values
+        )
+    return related(selection, db)
 
 
 def _backup_coverage(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -144,10 +144,17 @@ def _network_policy_per_namespace(args: StackValidationArgs, report: ReportViola
     policies = resources_of(args.resources, NETWORK_POLICY)
     for namespace in resources_of(args.resources, NAMESPACE):
         name = get_path(namespace.props, "metadata.name")
-        ids = {name} if isinstance(name, str) else set()
-        if not any(
-            related(p, namespace, literal_ids=ids, values=[_namespace_of(p)]) for p in policies
-        ):
+        covered = False
+        for policy in policies:
+            target = _namespace_of(policy)
+            # Literal names decide; the dependency edge only links names known after apply.
+            if isinstance(name, str) and target is not None:
+                covered = target == name
+            else:
+                covered = related(policy, namespace)
+            if covered:
+                break
+        if not covered:
             violation(report, "no NetworkPolicy applies in this namespace.", namespace.urn)
 
 

@@ -1,0 +1,27 @@
+"""Shared fixtures for the policy pack tests: the compliant baseline plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies.evaluate import PolicyReport, evaluate_plan, load_policy_config
+from tests.policies.plans import baseline
+
+STACKS = ("staging", "prod")
+
+
+def run(plan: dict[str, Any]) -> PolicyReport:
+    """Evaluate through the CLI's path: the stack's real policy config, all rules."""
+    return evaluate_plan(plan, config=load_policy_config(plan["stack"]))
+
+
+@pytest.fixture(params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def baseline_plan(stack: str) -> dict[str, Any]:
+    return baseline(stack)

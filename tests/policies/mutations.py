@@ -1,0 +1,192 @@
+"""Every guarded property of the pack, flipped one at a time on the compliant baseline plan."""
+
+from __future__ import annotations
+
+from tests.policies.plans import DELETE, REMOVE, Mutation
+
+PROD = ("prod",)
+OPEN_ALL = [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
+SSH_V6 = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]
+CONTAINER = "spec.template.spec.containers.0"
+SC = f"{CONTAINER}.securityContext"
+
+MUTATIONS: list[Mutation] = [
+    # database
+    Mutation("rds-storage-encrypted-cmk", "db", "storageEncrypted", False),
+    Mutation("rds-storage-encrypted-cmk", "db", "kmsKeyId", DELETE),
+    Mutation("rds-not-public", "db", "publiclyAccessible", True),
+    Mutation("rds-backup-retention", "db", "backupRetentionPeriod", 3),
+    Mutation("rds-backup-retention", "db", "backupRetentionPeriod", 7, stacks=PROD),
+    Mutation("rds-backup-retention", "db", "backupRetentionPeriod", DELETE),
+    Mutation("rds-backup-retention", "db", "backupWindow", DELETE),
+    Mutation("rds-deletion-protection", "db", "deletionProtection", False, stacks=PROD),
+    Mutation("rds-deletion-protection", "db", "skipFinalSnapshot", True, stacks=PROD),
+    Mutation("rds-deletion-protection", "db", "finalSnapshotIdentifier", DELETE, stacks=PROD),
+    Mutation("rds-multi-az", "db", "multiAz", False, stacks=PROD),
+    Mutation("rds-auto-minor-version-upgrade", "db", "autoMinorVersionUpgrade", False),
+    Mutation("rds-copy-tags-to-snapshot", "db", "copyTagsToSnapshot", False),
+    Mutation("rds-log-exports", "db", "enabledCloudwatchLogsExports", ["postgresql"]),
+    Mutation("rds-performance-insights-encrypted", "db", "performanceInsightsEnabled", False),
+    Mutation("rds-performance-insights-encrypted", "db", "performanceInsightsKmsKeyId", DELETE),
+    Mutation("rds-managed-master-secret", "db", "manageMasterUserPassword", False),
+    Mutation("rds-managed-master-secret", "db", "password", "[secret]"),
+    Mutation("rds-force-ssl", "db-params", "parameters.0.value", "0"),
+    Mutation("rds-force-ssl", "db-params", REMOVE, flagged="db"),
+    Mutation("backup-plan-covers-databases", "backup-selection", REMOVE, flagged="db"),
+    Mutation(
+        "backup-plan-covers-databases",
+        "backup-selection",
+        "resources",
+        ["arn:aws:rds:eu-west-1:111122223333:db:another-db"],
+        flagged="db",
+    ),
+    Mutation(
+        "backup-plan-covers-databases",
+        "backup-selection",
+        "@dependencies",
+        [("aws:backup/plan:Plan", "backup-plan")],
+        flagged="db",
+        extra=(("db", "identifier", DELETE),),
+    ),
+    Mutation("backup-plan-covers-databases", "backup-plan", REMOVE, flagged="db"),
+    Mutation("backup-restore-testing-covers-databases", "restore-testing-db", REMOVE, flagged="db"),
+    Mutation(
+        "backup-restore-testing-covers-databases",
+        "restore-testing-db",
+        "protectedResourceArns",
+        ["arn:aws:rds:eu-west-1:111122223333:db:another-db"],
+        flagged="db",
+    ),
+    Mutation(
+        "backup-restore-testing-covers-databases",
+        "restore-testing-db",
+        "protectedResourceType",
+        "EBS",
+        flagged="db",
+    ),
+    Mutation("backup-plan-rules", "backup-plan", "rules.0.lifecycle.deleteAfter", 3),
+    Mutation("backup-plan-rules", "backup-plan", "rules.0.schedule", DELETE),
+    Mutation("backup-plan-rules", "backup-plan", "rules.0.copyActions", [], stacks=PROD),
+    Mutation("backup-plan-rules", "backup-plan", "rules", []),
+    # cluster
+    Mutation("eks-private-endpoint", "cluster", "vpcConfig.endpointPrivateAccess", False),
+    Mutation(
+        "eks-public-endpoint-restricted", "cluster", "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"]
+    ),
+    Mutation("eks-public-endpoint-restricted", "cluster", "vpcConfig.publicAccessCidrs", ["::/0"]),
+    Mutation("eks-public-endpoint-restricted", "cluster", "vpcConfig.publicAccessCidrs", DELETE),
+    Mutation("eks-secrets-encryption", "cluster", "encryptionConfig.resources", []),
+    Mutation("eks-secrets-encryption", "cluster", "encryptionConfig.provider.keyArn", DELETE),
+    Mutation("eks-control-plane-logging", "cluster", "enabledClusterLogTypes", ["api", "audit"]),
+    Mutation("eks-supported-version", "cluster", "version", "1.24"),
+    Mutation("eks-supported-version", "cluster", "version", DELETE),
+    Mutation("node-launch-template-imdsv2", "nodes-lt", "metadataOptions.httpTokens", "optional"),
+    Mutation(
+        "node-launch-template-imdsv2", "nodes-lt", "metadataOptions.httpPutResponseHopLimit", 5
+    ),
+    Mutation(
+        "launch-template-volumes-encrypted",
+        "nodes-lt",
+        "blockDeviceMappings.0.ebs.encrypted",
+        "false",
+    ),
+    Mutation("eks-node-group-launch-template", "nodes", "launchTemplate", DELETE),
+    # network
+    Mutation("vpc-flow-logs", "vpc-flow-log", REMOVE, flagged="vpc"),
+    Mutation("vpc-flow-logs", "vpc-flow-log", "trafficType", "REJECT", flagged="vpc"),
+    Mutation("vpc-default-security-group-closed", "vpc-default-sg", "ingress", OPEN_ALL),
+    Mutation("vpc-default-security-group-closed", "vpc-default-sg", "egress", OPEN_ALL),
+    Mutation("vpc-default-security-group-closed", "vpc-default-sg", REMOVE, flagged="vpc"),
+    Mutation(
+        "security-group-no-internet-admin-ports", "db-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"]
+    ),
+    Mutation("security-group-no-internet-admin-ports", "db-sg", "ingress", SSH_V6),
+    Mutation("security-group-no-internet-admin-ports", "db-sg", "ingress", OPEN_ALL),
+    Mutation("security-group-no-internet-admin-ports", "nlb-https", "fromPort", 0),
+    Mutation("security-group-no-internet-admin-ports", "db-from-nodes", "cidrIpv4", "0.0.0.0/0"),
+    Mutation("security-group-no-internet-admin-ports", "db-from-nodes", "cidrIpv6", "::/0"),
+    # edge
+    Mutation("apigw-method-requires-auth", "proxy-any", "apiKeyRequired", False),
+    Mutation(
+        "apigw-method-requires-auth",
+        "health-get",
+        "@dependencies",
+        [("aws:apigateway/restApi:RestApi", "api"), ("aws:apigateway/resource:Resource", "proxy")],
+    ),
+    Mutation("apigw-usage-plan-limits", "plan-free", "throttleSettings.rateLimit", DELETE),
+    Mutation("apigw-usage-plan-limits", "plan-free", "throttleSettings.burstLimit", 0),
+    Mutation("apigw-usage-plan-limits", "plan-free", "quotaSettings.limit", DELETE),
+    Mutation("apigw-usage-plan-limits", "plan-free", "quotaSettings.period", "YEAR"),
+    Mutation("apigw-usage-plan-limits", "plan-free", "apiStages", []),
+    Mutation("apigw-usage-plan-tiers", "plan-enterprise", "throttleSettings.rateLimit", 1),
+    Mutation("apigw-usage-plan-tiers", "plan-professional", "throttleSettings.burstLimit", 5),
+    Mutation("apigw-usage-plan-tiers", "plan-starter", "quotaSettings.limit", 100),
+    Mutation("apigw-usage-plan-tiers", "plan-starter", REMOVE, flagged=""),
+    Mutation("apigw-usage-plan-tiers", "plan-free", "name", "hrms-basic"),
+    Mutation("apigw-stage-access-logging", "stage", "accessLogSettings", DELETE),
+    Mutation("apigw-stage-access-logging", "stage", "accessLogSettings.format", DELETE),
+    Mutation("apigw-stage-xray", "stage", "xrayTracingEnabled", False),
+    Mutation("apigw-data-trace-off", "stage-settings", "settings.dataTraceEnabled", True),
+    Mutation("apigw-waf-associated", "waf-assoc", REMOVE, flagged="stage"),
+    # observability
+    Mutation("alarms-cover-critical-resources", "db-cpu", REMOVE, flagged="db"),
+    Mutation("alarms-cover-critical-resources", "db-cpu", "alarmActions", [], flagged="db"),
+    Mutation("alarms-cover-critical-resources", "cluster-nodes", REMOVE, flagged="cluster"),
+    Mutation("alarms-cover-critical-resources", "cache-cpu", REMOVE, flagged="cache"),
+    Mutation("alarms-cover-critical-resources", "api-5xx", REMOVE, flagged="stage"),
+    Mutation("alarm-has-actions", "db-cpu", "alarmActions", []),
+    Mutation("alarm-has-actions", "db-cpu", "okActions", DELETE),
+    Mutation("alarm-has-actions", "db-cpu", "actionsEnabled", False),
+    Mutation("log-group-encrypted-retention", "access-logs", "kmsKeyId", DELETE),
+    Mutation("log-group-encrypted-retention", "access-logs", "retentionInDays", 0),
+    Mutation("log-group-encrypted-retention", "access-logs", "retentionInDays", 7),
+    Mutation("log-group-encrypted-retention", "access-logs", "retentionInDays", 30, stacks=PROD),
+    Mutation("sns-topic-encrypted", "alerts", "kmsMasterKeyId", DELETE),
+    Mutation("kms-key-rotation", "kms", "enableKeyRotation", False),
+    # kubernetes
+    Mutation(
+        "k8s-run-as-non-root", "app", "spec.template.spec.securityContext.runAsNonRoot", False
+    ),
+    Mutation("k8s-run-as-non-root", "app", f"{SC}.runAsNonRoot", False),
+    Mutation("k8s-run-as-non-root", "migrate", "spec.template.spec.securityContext", DELETE),
+    Mutation("k8s-read-only-root-filesystem", "app", f"{SC}.readOnlyRootFilesystem", False),
+    Mutation("k8s-no-privilege-escalation", "app", f"{SC}.allowPrivilegeEscalation", True),
+    Mutation("k8s-no-privilege-escalation", "app", f"{SC}.allowPrivilegeEscalation", DELETE),
+    Mutation("k8s-no-privilege-escalation", "app", f"{SC}.privileged", True),
+    Mutation("k8s-resources-set", "app", f"{CONTAINER}.resources.requests.cpu", DELETE),
+    Mutation("k8s-resources-set", "app", f"{CONTAINER}.resources.requests.memory", DELETE),
+    Mutation("k8s-resources-set", "migrate", f"{CONTAINER}.resources.limits.memory", DELETE),
+    Mutation("k8s-probes-set", "app", f"{CONTAINER}.readinessProbe", DELETE),
+    Mutation("k8s-probes-set", "app", f"{CONTAINER}.livenessProbe", DELETE),
+    Mutation("k8s-image-pinned-by-digest", "app", f"{CONTAINER}.image", "hrms/api:latest"),
+    Mutation("k8s-image-pinned-by-digest", "migrate", f"{CONTAINER}.image", "hrms/api@sha256:1"),
+    Mutation("k8s-pdb-per-deployment", "app-pdb", REMOVE, flagged="app"),
+    Mutation(
+        "k8s-pdb-per-deployment",
+        "app-pdb",
+        "spec.selector.matchLabels",
+        {"app": "other"},
+        flagged="app",
+    ),
+    Mutation("k8s-pdb-per-deployment", "app-pdb", "metadata.namespace", "other", flagged="app"),
+    Mutation("k8s-namespace-network-policy", "default-deny", REMOVE, flagged="ns"),
+    Mutation(
+        "k8s-namespace-network-policy",
+        "default-deny",
+        "metadata.namespace",
+        "other",
+        flagged="ns",
+    ),
+    Mutation("k8s-namespace-pod-security", "ns", "metadata.labels", {}),
+    Mutation(
+        "k8s-namespace-pod-security",
+        "ns",
+        "metadata.labels",
+        {"pod-security.kubernetes.io/enforce": "baseline"},
+    ),
+    # tagging
+    Mutation("aws-required-tags", "db", "tags", DELETE),
+    Mutation("aws-required-tags", "kms", "tags.Owner", DELETE),
+    Mutation("aws-required-tags", "vpc", "tags.DataClassification", ""),
+    Mutation("aws-required-tags", "cluster", "tags.Environment", "qa"),
+]

@@ -1,0 +1,75 @@
+"""Each rule passes the compliant plan and catches every guarded property when flipped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies.registry import all_policies
+from tests.policies.conftest import STACKS, run
+from tests.policies.mutations import MUTATIONS
+from tests.policies.plans import Mutation, baseline, mutate, urn
+
+pytestmark = pytest.mark.policy
+
+CASES = [(s, m) for m in MUTATIONS for s in STACKS if s in m.stacks]
+
+
+def test_baseline_is_clean_in_both_stacks(baseline_plan: dict[str, Any]) -> None:
+    report = run(baseline_plan)
+    assert [v.to_dict() for v in report.violations] == []
+    checked = {r.name: len(r.checked) for r in report.rules}
+    # Every rule looked at something: the baseline exercises the whole pack.
+    assert [name for name, n in checked.items() if n == 0] == []
+
+
+def test_every_rule_has_a_failing_variant() -> None:
+    covered = {m.rule for m in MUTATIONS}
+    assert sorted(p.name for p in all_policies() if p.name not in covered) == []
+
+
+def _expected_urn(plan: dict[str, Any], m: Mutation) -> str:
+    target = m.resource if m.flagged is None else m.flagged
+    if target == "":
+        return ""
+    for r in plan["resources"]:
+        if r["name"] == target:
+            return str(r["urn"])
+    raise KeyError(target)
+
+
+@pytest.mark.parametrize(("stack_name", "mutation"), CASES, ids=[f"{s}-{m.id}" for s, m in CASES])
+def test_mutation_is_caught(stack_name: str, mutation: Mutation) -> None:
+    plan = baseline(stack_name)
+    expected = _expected_urn(plan, mutation)
+    report = run(mutate(plan, mutation))
+    hits = [v for v in report.for_rule(mutation.rule) if v.urn == expected]
+    assert hits, f"{mutation.rule} missed {mutation.id}; got {report.violations}"
+    assert all(v.enforcement == "mandatory" for v in hits)
+
+
+def test_staging_allows_what_only_prod_requires() -> None:
+    plan = baseline("staging")
+    for m in MUTATIONS:
+        if m.stacks == ("prod",):
+            plan = mutate(plan, m)
+    report = run(plan)
+    assert report.violations == []
+    not_applicable = {r.name for r in report.rules if r.not_applicable}
+    assert {"rds-deletion-protection", "rds-multi-az"} <= not_applicable
+
+
+def test_open_https_is_not_an_admin_port() -> None:
+    plan = baseline("prod")
+    rule = next(r for r in plan["resources"] if r["name"] == "nlb-https")
+    assert rule["inputs"]["cidrBlocks"] == ["0.0.0.0/0"]
+    assert run(plan).for_rule("security-group-no-internet-admin-ports") == []
+
+
+def test_violation_names_the_resource_and_property() -> None:
+    plan = mutate(baseline("prod"), Mutation("rds-not-public", "db", "publiclyAccessible", True))
+    (hit,) = run(plan).for_rule("rds-not-public")
+    assert hit.urn == urn("prod", "aws:rds/instance:Instance", "db")
+    assert "publiclyAccessible" in hit.message
+    assert hit.severity == "critical"
