@@ -44,6 +44,9 @@ preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in 
 	$(BIN)/hrmsctl preview --stack staging --json build/plan/staging.json --k8s-dir build/k8s/staging
 	$(BIN)/hrmsctl preview --stack prod --json build/plan/prod.json --k8s-dir build/k8s/prod
 	$(BIN)/hrmsctl parity --staging build/plan/staging.json --prod build/plan/prod.json
+# A mandatory violation exits non-zero; '-' still renders the report that shows it.
+	-$(BIN)/hrmsctl policy --stack staging --plan build/plan/staging.json --json build/policy/staging.json
+	-$(BIN)/hrmsctl policy --stack prod --plan build/plan/prod.json --json build/policy/prod.json
 	$(BIN)/hrmsctl report --plans build/plan --out build/report
 
 up: setup ## real `pulumi up` for STACK=staging|prod (needs the Pulumi CLI and AWS credentials)
