@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from rest_framework import viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from app.audit import selectors
 from app.audit.models import AuditEvent
@@ -28,10 +31,11 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
 
-    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
-        super().initial(request, *args, **kwargs)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Detail lookups of a non-hr caller are plain 404s (their queryset is empty).
         if not actor_of(request).sees_whole_tenant:
             raise ForbiddenError("The audit log is readable by hr and admin only.")
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
