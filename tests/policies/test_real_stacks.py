@@ -1,0 +1,281 @@
+"""The pack on the real staging and prod plans: clean, and every flipped guarantee caught."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from policies.evaluate import PolicyReport
+from tests.policies.conftest import STACKS, run
+from tests.policies.plans import DELETE, set_path
+
+pytestmark = [pytest.mark.policy, pytest.mark.slow]
+
+REMOVE = "<remove every resource of the type>"
+
+
+@pytest.fixture(scope="module")
+def real_plans() -> dict[str, dict[str, Any]]:
+    from stacks.offline.engine import preview_stack
+
+    return {stack: preview_stack(stack).to_dict() for stack in STACKS}
+
+
+@dataclass(frozen=True)
+class RealMutation:
+    rule: str
+    type: str
+    path: str
+    value: Any = None
+    flagged_type: str | None = None  # the type the violation lands on, if not ``type``
+    stacks: tuple[str, ...] = STACKS
+
+    @property
+    def id(self) -> str:
+        if self.path == REMOVE:
+            flagged = (self.flagged_type or "").rsplit(":", 1)[-1]
+            what = f"removed (flags {flagged})"
+        else:
+            what = f"{self.path}={'deleted' if self.value is DELETE else repr(self.value)}"
+        return f"{self.rule}: {self.type.rsplit(':', 1)[-1]} {what}"
+
+
+RDS = "aws:rds/instance:Instance"
+EKS = "aws:eks/cluster:Cluster"
+CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+STAGE = "aws:apigateway/stage:Stage"
+VPC = "aws:ec2/vpc:Vpc"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CONTAINER = "spec.template.spec.containers.0"
+OPEN_DB = [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]
+OPEN_SSH_V6 = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]
+
+REAL_MUTATIONS = [
+    RealMutation("rds-storage-encrypted-cmk", RDS, "storageEncrypted", False),
+    RealMutation("rds-storage-encrypted-cmk", RDS, "kmsKeyId", DELETE),
+    RealMutation("rds-not-public", RDS, "publiclyAccessible", True),
+    RealMutation("rds-backup-retention", RDS, "backupRetentionPeriod", 1),
+    RealMutation("rds-deletion-protection", RDS, "deletionProtection", False, stacks=("prod",)),
+    RealMutation("rds-deletion-protection", RDS, "skipFinalSnapshot", True, stacks=("prod",)),
+    RealMutation("rds-multi-az", RDS, "multiAz", False, stacks=("prod",)),
+    RealMutation("rds-auto-minor-version-upgrade", RDS, "autoMinorVersionUpgrade", False),
+    RealMutation("rds-copy-tags-to-snapshot", RDS, "copyTagsToSnapshot", False),
+    RealMutation("rds-log-exports", RDS, "enabledCloudwatchLogsExports", []),
+    RealMutation("rds-performance-insights-encrypted", RDS, "performanceInsightsKmsKeyId", DELETE),
+    RealMutation("rds-managed-master-secret", RDS, "manageMasterUserPassword", False),
+    RealMutation("rds-force-ssl", "aws:rds/parameterGroup:ParameterGroup", "parameters", []),
+    RealMutation("rds-force-ssl", "aws:rds/parameterGroup:ParameterGroup", REMOVE, None, RDS),
+    RealMutation(
+        "backup-plan-covers-databases", "aws:backup/selection:Selection", REMOVE, None, RDS
+    ),
+    RealMutation(
+        "backup-restore-testing-covers-databases",
+        "aws:backup/restoreTestingSelection:RestoreTestingSelection",
+        REMOVE,
+        None,
+        RDS,
+    ),
+    RealMutation("backup-plan-rules", "aws:backup/plan:Plan", "rules.0.lifecycle.deleteAfter", 1),
+    RealMutation("eks-private-endpoint", EKS, "vpcConfig.endpointPrivateAccess", False),
+    RealMutation(
+        "eks-public-endpoint-restricted",
+        EKS,
+        "vpcConfig",
+        {
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": True,
+            "publicAccessCidrs": ["0.0.0.0/0"],
+        },
+    ),
+    RealMutation("eks-secrets-encryption", EKS, "encryptionConfig", DELETE),
+    RealMutation("eks-control-plane-logging", EKS, "enabledClusterLogTypes", ["api"]),
+    RealMutation("eks-supported-version", EKS, "version", "1.23"),
+    RealMutation(
+        "node-launch-template-imdsv2",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "metadataOptions.httpTokens",
+        "optional",
+    ),
+    RealMutation(
+        "eks-node-group-launch-template", "aws:eks/nodeGroup:NodeGroup", "launchTemplate", DELETE
+    ),
+    RealMutation("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", REMOVE, None, VPC),
+    RealMutation(
+        "vpc-default-security-group-closed",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "ingress",
+        OPEN_DB,
+    ),
+    RealMutation(
+        "vpc-default-security-group-closed",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        REMOVE,
+        None,
+        VPC,
+    ),
+    RealMutation(
+        "security-group-no-internet-admin-ports",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "ingress",
+        OPEN_DB,
+    ),
+    RealMutation(
+        "security-group-no-internet-admin-ports",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "ingress",
+        OPEN_SSH_V6,
+    ),
+    RealMutation(
+        "security-group-no-internet-admin-ports",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "cidrIpv4",
+        "0.0.0.0/0",
+    ),
+    RealMutation(
+        "apigw-method-requires-auth", "aws:apigateway/method:Method", "apiKeyRequired", False
+    ),
+    RealMutation(
+        "apigw-usage-plan-limits", "aws:apigateway/usagePlan:UsagePlan", "quotaSettings", DELETE
+    ),
+    RealMutation("apigw-stage-access-logging", STAGE, "accessLogSettings", DELETE),
+    RealMutation("apigw-stage-xray", STAGE, "xrayTracingEnabled", False),
+    RealMutation(
+        "apigw-data-trace-off",
+        "aws:apigateway/methodSettings:MethodSettings",
+        "settings.dataTraceEnabled",
+        True,
+    ),
+    RealMutation(
+        "apigw-waf-associated", "aws:wafv2/webAclAssociation:WebAclAssociation", REMOVE, None, STAGE
+    ),
+    RealMutation(
+        "alarms-cover-critical-resources",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        REMOVE,
+        None,
+        RDS,
+    ),
+    RealMutation(
+        "alarms-cover-critical-resources",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        REMOVE,
+        None,
+        EKS,
+    ),
+    RealMutation(
+        "alarms-cover-critical-resources",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        REMOVE,
+        None,
+        CACHE,
+    ),
+    RealMutation("alarm-has-actions", "aws:cloudwatch/metricAlarm:MetricAlarm", "alarmActions", []),
+    RealMutation(
+        "log-group-encrypted-retention", "aws:cloudwatch/logGroup:LogGroup", "kmsKeyId", DELETE
+    ),
+    RealMutation(
+        "log-group-encrypted-retention",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "retentionInDays",
+        DELETE,
+    ),
+    RealMutation("sns-topic-encrypted", "aws:sns/topic:Topic", "kmsMasterKeyId", DELETE),
+    RealMutation("kms-key-rotation", "aws:kms/key:Key", "enableKeyRotation", False),
+    RealMutation(
+        "k8s-run-as-non-root", DEPLOYMENT, f"{CONTAINER}.securityContext.runAsNonRoot", False
+    ),
+    RealMutation(
+        "k8s-read-only-root-filesystem",
+        DEPLOYMENT,
+        f"{CONTAINER}.securityContext.readOnlyRootFilesystem",
+        False,
+    ),
+    RealMutation(
+        "k8s-no-privilege-escalation",
+        DEPLOYMENT,
+        f"{CONTAINER}.securityContext.allowPrivilegeEscalation",
+        True,
+    ),
+    RealMutation("k8s-resources-set", DEPLOYMENT, f"{CONTAINER}.resources", DELETE),
+    RealMutation("k8s-probes-set", DEPLOYMENT, f"{CONTAINER}.readinessProbe", DELETE),
+    RealMutation("k8s-image-pinned-by-digest", DEPLOYMENT, f"{CONTAINER}.image", "hrms:latest"),
+    RealMutation(
+        "k8s-image-pinned-by-digest", "kubernetes:batch/v1:Job", f"{CONTAINER}.image", "hrms:latest"
+    ),
+    RealMutation(
+        "k8s-pdb-per-deployment",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        REMOVE,
+        None,
+        DEPLOYMENT,
+    ),
+    RealMutation(
+        "k8s-namespace-network-policy",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        REMOVE,
+        None,
+        "kubernetes:core/v1:Namespace",
+    ),
+    RealMutation(
+        "k8s-namespace-pod-security", "kubernetes:core/v1:Namespace", "metadata.labels", {}
+    ),
+    RealMutation("aws-required-tags", RDS, "tags", DELETE),
+    RealMutation("aws-required-tags", VPC, "tags.Owner", DELETE),
+]
+
+
+def _apply(plan: dict[str, Any], m: RealMutation) -> tuple[dict[str, Any], list[str]]:
+    """The mutated plan and the urns the rule must now name."""
+    out = copy.deepcopy(plan)
+    targets = [r for r in out["resources"] if r["type"] == m.type]
+    if m.path == REMOVE:
+        gone = {r["urn"] for r in targets}
+        out["resources"] = [r for r in out["resources"] if r["urn"] not in gone]
+        for r in out["resources"]:
+            r["dependencies"] = [d for d in r["dependencies"] if d not in gone]
+        flagged = [r["urn"] for r in out["resources"] if r["type"] == m.flagged_type]
+        return out, flagged
+    target = targets[0]
+    set_path(target["inputs"], m.path, m.value)
+    return out, [target["urn"]]
+
+
+def _outcome(plan: dict[str, Any], m: RealMutation) -> str:
+    """'caught', 'absent' (type not in this stack's plan) or a description of the miss."""
+    if not any(r["type"] == m.type for r in plan["resources"]):
+        return "absent"
+    mutated, urns = _apply(plan, m)
+    if not urns:
+        return "absent"
+    report: PolicyReport = run(mutated)
+    hit = {v.urn for v in report.for_rule(m.rule) if v.enforcement == "mandatory"}
+    missing = [u for u in urns if u not in hit]
+    return "caught" if not missing else f"missed on {missing}"
+
+
+def test_real_stacks_have_no_mandatory_violations(real_plans: dict[str, dict[str, Any]]) -> None:
+    for stack, plan in real_plans.items():
+        report = run(plan)
+        assert [v.to_dict() for v in report.mandatory] == [], stack
+
+
+def test_every_mutation_of_the_real_plans_is_caught(
+    real_plans: dict[str, dict[str, Any]],
+) -> None:
+    outcomes = {
+        (stack, m.id): _outcome(real_plans[stack], m) for m in REAL_MUTATIONS for stack in m.stacks
+    }
+    absent = sorted(k for k, v in outcomes.items() if v == "absent")
+    missed = {k: v for k, v in outcomes.items() if v not in ("caught", "absent")}
+    caught = sum(v == "caught" for v in outcomes.values())
+    print(f"\nmutations caught: {caught}; not applicable (type absent): {len(absent)}")
+    for key in absent:
+        print("  absent:", *key)
+    for key, why in missed.items():
+        print("  MISSED:", *key, why)
+    assert missed == {}
+    # Most guarantees must be exercised on the real stacks, not only on hand-written plans.
+    assert caught >= len(REAL_MUTATIONS) // 2
