@@ -1,0 +1,109 @@
+"""Every API call needs a live tenant API key and a member's bearer token of that tenant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from app.core.rls import tenant_scope
+from app.tenants.models import AccessToken, TenantStatus
+from app.tenants.services import tenant_api_key_revoke
+from tests.app.factories import TenantWorld
+
+URL = "/api/v1/employees/"
+
+
+def test_valid_credentials(tenant_a: TenantWorld) -> None:
+    assert tenant_a.client("admin").get(URL).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HTTP_X_API_KEY": "hk_00000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+        {"HTTP_X_API_KEY": "garbage"},
+    ],
+)
+def test_missing_or_unknown_api_key_is_401(tenant_a: TenantWorld, headers: dict[str, str]) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tenant_a.logins['admin'].token}", **headers)
+    response = client.get(URL)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("authorization", ["", "Bearer", "Basic abc", "Bearer ut_00000000.x"])
+def test_missing_or_bad_token_is_401(tenant_a: TenantWorld, authorization: str) -> None:
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=authorization)
+    assert client.get(URL).status_code == 401
+
+
+def test_api_key_as_token_is_401(tenant_a: TenantWorld) -> None:
+    client = APIClient()
+    client.credentials(
+        HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"Bearer {tenant_a.api_key}"
+    )
+    assert client.get(URL).status_code == 401
+
+
+def test_revoked_api_key_is_401(tenant_a: TenantWorld) -> None:
+    prefix = tenant_a.api_key.split("_", 1)[1].split(".", 1)[0]
+    tenant_api_key_revoke(tenant=tenant_a.tenant, prefix=prefix)
+    assert tenant_a.client("admin").get(URL).status_code == 401
+
+
+def test_expired_or_revoked_token_is_401(tenant_a: TenantWorld) -> None:
+    with tenant_scope(tenant_a.tenant.pk):
+        AccessToken.objects.filter(membership=tenant_a.logins["admin"].membership).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        AccessToken.objects.filter(membership=tenant_a.logins["hr"].membership).update(
+            revoked_at=timezone.now()
+        )
+    assert tenant_a.client("admin").get(URL).status_code == 401
+    assert tenant_a.client("hr").get(URL).status_code == 401
+    assert tenant_a.client("manager").get(URL).status_code == 200
+
+
+def test_inactive_membership_is_401(tenant_a: TenantWorld) -> None:
+    membership = tenant_a.logins["manager"].membership
+    with tenant_scope(tenant_a.tenant.pk):
+        membership.is_active = False
+        membership.save()
+    assert tenant_a.client("manager").get(URL).status_code == 401
+
+
+def test_suspended_tenant_is_403(tenant_a: TenantWorld) -> None:
+    tenant_a.tenant.status = TenantStatus.SUSPENDED
+    tenant_a.tenant.save()
+    response = tenant_a.client("admin").get(URL)
+    assert response.status_code == 403
+    assert "suspended" in response.json()["detail"]
+
+
+def test_keys_and_tokens_are_stored_hashed(tenant_a: TenantWorld) -> None:
+    from app.tenants.models import TenantApiKey
+
+    key = TenantApiKey.objects.get(tenant=tenant_a.tenant)
+    assert tenant_a.api_key not in (key.key_hash, key.prefix)
+    assert len(key.key_hash) == 64
+    with tenant_scope(tenant_a.tenant.pk):
+        hashes = set(AccessToken.objects.values_list("key_hash", flat=True))
+    assert not {login.token for login in tenant_a.logins.values()} & hashes
+
+
+def test_api_key_limit_follows_tier(db: None) -> None:
+    from app.core.errors import DomainError
+    from app.tenants.services import tenant_api_key_create, tenant_create
+    from app.tenants.tiers import get_tier
+
+    tenant = tenant_create(slug="tiny", name="Tiny", tier="free")
+    for i in range(get_tier("free").max_api_keys):
+        tenant_api_key_create(tenant=tenant, name=f"k{i}")
+    with pytest.raises(DomainError, match="allows"):
+        tenant_api_key_create(tenant=tenant, name="one-too-many")
