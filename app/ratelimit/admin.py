@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -12,8 +13,7 @@ from django.utils import timezone
 from app.ratelimit.models import TenantLimitOverride
 
 
-@admin.register(TenantLimitOverride)
-class TenantLimitOverrideAdmin(admin.ModelAdmin[TenantLimitOverride]):
+class TenantLimitOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "tenant",
         "rate_per_second",
@@ -76,3 +76,9 @@ class TenantLimitOverrideAdmin(admin.ModelAdmin[TenantLimitOverride]):
 
         get_runtime().limits.invalidate()
         self.message_user(request, f"Revoked {revoked} override(s).")
+
+
+# Django only imports this module when the admin app is installed; the check keeps a
+# direct import (tests, shell) from requiring it.
+if apps.is_installed("django.contrib.admin"):
+    admin.site.register(TenantLimitOverride, TenantLimitOverrideAdmin)

@@ -82,6 +82,10 @@ class TenantLimitOverride(models.Model):
             errors["rate_per_second"] = "set at least one limit (rate, burst or daily quota)"
         if self.rate_per_second is not None and not self.rate_per_second > 0:
             errors["rate_per_second"] = "must be greater than 0"
+        if self.burst is not None and self.burst < 1:
+            errors["burst"] = "must be at least 1"
+        if self.daily_quota is not None and self.daily_quota < 1:
+            errors["daily_quota"] = "must be at least 1 (or tick unlimited daily quota)"
         if not (self.reason or "").strip():
             errors["reason"] = "say why the tenant gets different limits"
         if self.expires_at is not None and self.expires_at <= (self.created_at or timezone.now()):

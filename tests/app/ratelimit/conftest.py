@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import redis
+from rest_framework.test import APIClient
 
 from app.ratelimit.bucket import MICRO, Decision
 from app.ratelimit.limits import Limits
+from app.tenants.models import Tenant
+from app.tenants.services import (
+    access_token_create,
+    membership_create,
+    tenant_api_key_create,
+    tenant_create,
+    user_get_or_create,
+)
 
 
 @dataclass(frozen=True)
@@ -74,3 +88,45 @@ def hammer_groups(
 def hammer(hit: Callable[[], Decision], *, clients: int, duration_s: float) -> Burst:
     """``clients`` threads released together, each calling ``hit`` until ``duration_s`` passes."""
     return hammer_groups({"only": (hit, clients)}, duration_s=duration_s)["only"]
+
+
+@dataclass(frozen=True)
+class ApiTenant:
+    """A tenant with one API key and one admin login: enough to call the real API."""
+
+    tenant: Tenant
+    api_key: str
+    token: str
+
+    def client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=self.api_key, HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        return client
+
+
+def api_tenant(slug: str, tier: str) -> ApiTenant:
+    tenant = tenant_create(slug=slug, name=slug.title(), tier=tier)
+    key = tenant_api_key_create(tenant=tenant, name="rate-limit tests").plaintext
+    membership = membership_create(
+        tenant=tenant, user=user_get_or_create(username=f"admin@{slug}"), role="admin"
+    )
+    token = access_token_create(membership=membership, name="rate-limit tests").plaintext
+    return ApiTenant(tenant=tenant, api_key=key, token=token)
+
+
+def emf_events(captured_stdout: str) -> list[dict[str, Any]]:
+    """The CloudWatch EMF lines among captured stdout."""
+    events = []
+    for line in captured_stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            events.append(json.loads(line))
+    return events
+
+
+@pytest.fixture
+def redis_limiter_settings(settings: Any, redis_conn: redis.Redis, redis_url: str) -> Any:
+    """Route the middleware to the suite's Redis with an empty database."""
+    settings.TENANT_RATELIMIT_BACKEND = "redis"
+    settings.TENANT_RATELIMIT_REDIS_URL = redis_url
+    settings.TENANT_RATELIMIT_OVERRIDE_CACHE = 0
+    return settings
