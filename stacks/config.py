@@ -11,12 +11,15 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 import pulumi
 
 from app.tenants.tiers import TierName
+from infra.observability.alarms import RUNBOOK_PATH
+from infra.observability.alerting import Subscriber
+from infra.observability.signals import AlarmThresholds
 
 PROJECT = "hrms"
 ENVIRONMENTS: tuple[str, ...] = ("staging", "prod")
@@ -80,6 +83,12 @@ class _Section:
         value = self._get(key, int, "an integer", default)
         if not low <= value <= high:
             raise self.fail(key, f"{value} is outside {low}..{high}")
+        return value
+
+    def number(self, key: str, low: float, high: float, default: Any = ...) -> float:
+        value = self._get(key, float, "a number", default)
+        if not low <= value <= high:
+            raise self.fail(key, f"{value} is outside {low:g}..{high:g}")
         return value
 
     def boolean(self, key: str, default: Any = ...) -> bool:
@@ -225,6 +234,23 @@ class WorkloadConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EdgeConfig:
+    stage_name: str
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    waf_rate_limit_per_ip: int
+    log_retention_days: int
+    manage_account_logging_role: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmsConfig:
+    subscribers: tuple[Subscriber, ...]
+    runbook_url: str
+    thresholds: AlarmThresholds
+
+
+@dataclass(frozen=True, kw_only=True)
 class StackConfig:
     stack: str
     environment: str
@@ -237,6 +263,8 @@ class StackConfig:
     cluster: ClusterConfig
     load_balancer: LoadBalancerConfig
     workload: WorkloadConfig
+    edge: EdgeConfig
+    alarms: AlarmsConfig
 
     @property
     def is_prod(self) -> bool:
@@ -431,6 +459,47 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
     )
 
 
+def _parse_edge(s: _Section) -> EdgeConfig:
+    return EdgeConfig(
+        stage_name=s.matching("stageName", _DNS_LABEL, "a stage name like prod"),
+        throttle_rate_limit=s.number("throttleRateLimit", 1, 10_000),
+        throttle_burst_limit=s.integer("throttleBurstLimit", 1, 5_000),
+        waf_rate_limit_per_ip=s.integer("wafRateLimitPerIp", 100, 2_000_000_000),
+        log_retention_days=s.integer("logRetentionDays", 1, 3653),
+        manage_account_logging_role=s.boolean("manageAccountLoggingRole"),
+    )
+
+
+def _parse_alarms(s: _Section) -> AlarmsConfig:
+    subscribers: list[Subscriber] = []
+    for key, protocol in (("alertEmails", "email"), ("alertHttpsEndpoints", "https")):
+        for endpoint in s.strings(key, ()):
+            try:
+                subscribers.append(Subscriber(protocol=protocol, endpoint=endpoint))
+            except ValueError as exc:
+                raise s.fail(key, str(exc)) from None
+    if not subscribers:
+        raise s.fail("alertEmails", "at least one alert email or HTTPS endpoint is required")
+    # Every threshold is optional here (defaults in AlarmThresholds); the stack files set
+    # the ones prod makes stricter.
+    values: dict[str, Any] = {}
+    for f in fields(AlarmThresholds):
+        key = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), f.name)
+        if f.type == "int":
+            values[f.name] = s.integer(key, 1, 10**9, f.default)
+        else:
+            values[f.name] = s.number(key, 0, 10**9, f.default)
+    try:
+        thresholds = AlarmThresholds(**values)
+    except ValueError as exc:
+        raise s.fail("", str(exc)) from None
+    return AlarmsConfig(
+        subscribers=tuple(subscribers),
+        runbook_url=s.string("runbookUrl", RUNBOOK_PATH),
+        thresholds=thresholds,
+    )
+
+
 def _object(raw: Callable[[str], str | None], key: str, source: str) -> Mapping[str, Any]:
     text = raw(key)
     if text is None:
@@ -471,6 +540,8 @@ def parse_stack_config(
         cluster=_parse_cluster(section("cluster"), environment),
         load_balancer=_parse_load_balancer(section("loadBalancer")),
         workload=_parse_workload(section("workload")),
+        edge=_parse_edge(section("edge")),
+        alarms=_parse_alarms(section("alarms")),
     )
 
 

@@ -50,3 +50,11 @@ APP_SERVICE_NAME: Final = "appServiceName"
 APP_ROLE_ARN: Final = "appRoleArn"
 MIGRATION_JOB_NAME: Final = "migrationJobName"
 LOGS_KMS_KEY_ARN: Final = "logsKmsKeyArn"
+
+API_INVOKE_URL: Final = "apiInvokeUrl"
+API_ID: Final = "apiId"
+API_STAGE_NAME: Final = "apiStageName"
+API_USAGE_PLAN_IDS: Final = "apiUsagePlanIds"  # tier name -> usage plan id
+WEB_ACL_NAME: Final = "webAclName"
+ALERT_TOPIC_ARN: Final = "alertTopicArn"
+DASHBOARD_NAME: Final = "dashboardName"

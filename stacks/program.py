@@ -15,10 +15,13 @@ from infra.cluster.eks import EksCluster, EksClusterArgs
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
 from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
+from infra.edge.api import TenantEdge, TenantEdgeArgs
 from infra.image.registry import ImageRegistry, ImageRegistryArgs
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
 from infra.network.vpc import Network, NetworkArgs
+from infra.observability.monitoring import PlatformMonitoring, PlatformMonitoringArgs
+from infra.observability.signals import AlarmTargets
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 from infra.tagging import MandatoryTags, apply_mandatory_tags
 from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
@@ -230,6 +233,47 @@ def main() -> None:
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
 
+    # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
+    edge = TenantEdge(
+        f"{prefix}-edge",
+        TenantEdgeArgs(
+            nlb_arn=nlb.arn,
+            nlb_dns_name=nlb.dns_name,
+            backend_port=cfg.load_balancer.listener_port,
+            log_kms_key_arn=logs_key.key_arn,
+            stage_name=cfg.edge.stage_name,
+            throttle_rate_limit=cfg.edge.throttle_rate_limit,
+            throttle_burst_limit=cfg.edge.throttle_burst_limit,
+            waf_rate_limit_per_ip=cfg.edge.waf_rate_limit_per_ip,
+            log_retention_days=cfg.edge.log_retention_days,
+            manage_account_logging_role=cfg.edge.manage_account_logging_role,
+        ),
+    )
+
+    # Monitoring: alarms that page, and the dashboard they link to
+    monitoring = PlatformMonitoring(
+        prefix,
+        PlatformMonitoringArgs(
+            targets=AlarmTargets(
+                api_name=edge.rest_api_name,
+                api_stage=edge.stage_name,
+                load_balancer=nlb.arn_suffix,
+                target_group=nlb.target_group_arn_suffix,
+                db_instance_id=database.instance_identifier,
+                eks_cluster_name=cluster.cluster_name,
+                # Replication group members are named <group id>-001, -002, ...
+                cache_node_ids=[
+                    pulumi.Output.concat(cache.replication_group_id, f"-{n:03d}")
+                    for n in range(1, cfg.cache.num_cache_clusters + 1)
+                ],
+                backup_vault_name=backups.vault_name,
+            ),
+            thresholds=cfg.alarms.thresholds,
+            subscribers=cfg.alarms.subscribers,
+            runbook_url=cfg.alarms.runbook_url,
+        ),
+    )
+
     # Exports
     exports: dict[str, object] = {
         outputs.VPC_ID: network.vpc_id,
@@ -272,6 +316,17 @@ def main() -> None:
         outputs.APP_ROLE_ARN: workload.role_arn,
         outputs.MIGRATION_JOB_NAME: workload.migration_job_name,
     }
+    exports.update(
+        {
+            outputs.API_INVOKE_URL: edge.invoke_url,
+            outputs.API_ID: edge.rest_api_id,
+            outputs.API_STAGE_NAME: edge.stage_name,
+            outputs.API_USAGE_PLAN_IDS: edge.usage_plan_ids,
+            outputs.WEB_ACL_NAME: edge.web_acl_name,
+            outputs.ALERT_TOPIC_ARN: monitoring.topic_arn,
+            outputs.DASHBOARD_NAME: monitoring.dashboard_name,
+        }
+    )
     if backups.copy_vault_arn is not None:
         exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
     for key, value in exports.items():
