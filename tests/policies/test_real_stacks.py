@@ -227,6 +227,17 @@ REAL_MUTATIONS = [
 ]
 
 
+def _get(node: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
 def _apply(plan: dict[str, Any], m: RealMutation) -> tuple[dict[str, Any], list[str]]:
     """The mutated plan and the urns the rule must now name."""
     out = copy.deepcopy(plan)
@@ -238,7 +249,8 @@ def _apply(plan: dict[str, Any], m: RealMutation) -> tuple[dict[str, Any], list[
             r["dependencies"] = [d for d in r["dependencies"] if d not in gone]
         flagged = [r["urn"] for r in out["resources"] if r["type"] == m.flagged_type]
         return out, flagged
-    target = targets[0]
+    # Flip a resource where the mutation changes something (e.g. not the open health route).
+    target = next((r for r in targets if _get(r["inputs"], m.path) != m.value), targets[0])
     set_path(target["inputs"], m.path, m.value)
     return out, [target["urn"]]
 
