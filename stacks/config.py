@@ -483,16 +483,23 @@ def _parse_alarms(s: _Section) -> AlarmsConfig:
     # Every threshold is optional here (defaults in AlarmThresholds); the stack files set
     # the ones prod makes stricter.
     values: dict[str, Any] = {}
+    keys: dict[str, str] = {}
     for f in fields(AlarmThresholds):
-        key = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), f.name)
+        key = keys[f.name] = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), f.name)
         if f.type == "int":
             values[f.name] = s.integer(key, 1, 10**9, f.default)
         else:
             values[f.name] = s.number(key, 0, 10**9, f.default)
+    # Thresholds are optional, so a misspelt key would otherwise be silently ignored.
+    known = {*keys.values(), "alertEmails", "alertHttpsEndpoints", "runbookUrl"}
+    unknown = sorted(set(s._data) - known)
+    if unknown:
+        raise s.fail(unknown[0], f"unknown key; expected one of {', '.join(sorted(known))}")
     try:
         thresholds = AlarmThresholds(**values)
     except ValueError as exc:
-        raise s.fail("", str(exc)) from None
+        field = re.match(r"AlarmThresholds\.(\w+)", str(exc))
+        raise s.fail(keys[field.group(1)] if field else "", str(exc)) from None
     return AlarmsConfig(
         subscribers=tuple(subscribers),
         runbook_url=s.string("runbookUrl", RUNBOOK_PATH),
