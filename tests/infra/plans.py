@@ -1,0 +1,29 @@
+"""Plans of the committed staging and prod stacks, synthesized once per test session."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from stacks.offline.engine import preview_stack
+from stacks.offline.plan import Plan, PlanResource
+
+STACKS: tuple[str, ...] = ("staging", "prod")
+
+
+@functools.cache
+def stack_plan(stack: str) -> Plan:
+    return preview_stack(stack)
+
+
+def one(plan: Plan, type_: str) -> PlanResource:
+    found = plan.by_type(type_)
+    assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+    return found[0]
+
+
+def dig(inputs: dict[str, Any], path: str) -> Any:
+    node: Any = inputs
+    for part in path.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node

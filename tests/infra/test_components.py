@@ -1,0 +1,273 @@
+"""Components synthesized on their own: arguments in, resource inputs out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.cache.redis import RateLimitCache, RateLimitCacheArgs
+from infra.cluster.eks import EksCluster, EksClusterArgs
+from infra.cluster.nodes import NodeGroup, NodeGroupArgs
+from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
+from infra.image.registry import image_reference
+from infra.kms import EncryptionKey, EncryptionKeyArgs
+from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
+from infra.network.vpc import INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs
+from infra.tagging import MandatoryTags, apply_mandatory_tags
+from tests.infra.conftest import Synth
+
+LOGS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs"
+
+
+def network_args(**overrides: Any) -> NetworkArgs:
+    values: dict[str, Any] = {
+        "cidr_block": "10.9.0.0/16",
+        "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "public_subnet_cidrs": ["10.9.0.0/24", "10.9.1.0/24", "10.9.2.0/24"],
+        "private_subnet_cidrs": ["10.9.32.0/19", "10.9.64.0/19", "10.9.96.0/19"],
+        "isolated_subnet_cidrs": ["10.9.200.0/24", "10.9.201.0/24", "10.9.202.0/24"],
+        "nat_gateway_count": 2,
+        "flow_log_retention_days": 14,
+        "logs_kms_key_arn": LOGS_KEY,
+        "cluster_name": "c1",
+    }
+    values.update(overrides)
+    return NetworkArgs(**values)
+
+
+def test_network_tiers_routes_endpoints_and_flow_logs(synth: Synth) -> None:
+    plan = synth(lambda: Network("net", network_args()))
+    subnets = plan.by_type("aws:ec2/subnet:Subnet")
+    assert len(subnets) == 9
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    assert len({s.inputs["availabilityZone"] for s in subnets}) == 3
+    assert len(plan.by_type("aws:ec2/natGateway:NatGateway")) == 2
+    routes = plan.by_type("aws:ec2/route:Route")
+    # One public default route plus one per private route table; isolated has none.
+    assert len(routes) == 4
+    assert not any("isolated" in r.name for r in routes)
+    default_sg = plan.by_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")[0].inputs
+    assert default_sg.get("ingress", []) == []
+    assert default_sg.get("egress", []) == []
+    flow = plan.by_type("aws:ec2/flowLog:FlowLog")[0].inputs
+    assert flow["trafficType"] == "ALL"
+    log_group = plan.find("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs").inputs
+    assert log_group["retentionInDays"] == 14
+    assert log_group["kmsKeyId"] == LOGS_KEY
+    endpoints = {e.inputs["serviceName"] for e in plan.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    for service in (*INTERFACE_ENDPOINT_SERVICES, "s3"):
+        assert f"com.amazonaws.eu-west-1.{service}" in endpoints
+    for component in plan.by_type("aws:ec2/vpc:Vpc"):
+        assert component.parent is not None
+        assert component.parent.endswith("::net")
+
+
+def test_network_args_reject_mismatched_subnets() -> None:
+    with pytest.raises(ValueError, match="private subnets: 2 CIDRs for 3 zones"):
+        network_args(private_subnet_cidrs=["10.9.32.0/19", "10.9.64.0/19"])
+    with pytest.raises(ValueError, match="nat_gateway_count"):
+        network_args(nat_gateway_count=0)
+
+
+def test_kms_key_rotates_and_lets_only_logs_service_in(synth: Synth) -> None:
+    plan = synth(
+        lambda: EncryptionKey("k", EncryptionKeyArgs(description="d", service_principals=["logs"]))
+    )
+    key = plan.by_type("aws:kms/key:Key")[0].inputs
+    assert key["enableKeyRotation"] is True
+    policy = json.loads(key["policy"])
+    principals = [s["Principal"] for s in policy["Statement"]]
+    assert {"AWS": "arn:aws:iam::123456789012:root"} in principals
+    assert {"Service": "logs.eu-west-1.amazonaws.com"} in principals
+    assert all(p != "*" for p in principals)
+
+
+def test_backups_without_copy_region(synth: Synth) -> None:
+    args = DatabaseBackupsArgs(
+        db_instance_arn="arn:aws:rds:eu-west-1:123456789012:db:x",
+        db_subnet_group_name="x-subnets",
+        schedule="cron(0 3 * * ? *)",
+        retention_days=14,
+        restore_test_schedule="cron(0 6 ? * MON *)",
+    )
+    plan = synth(lambda: DatabaseBackups("bk", args))
+    rule = plan.by_type("aws:backup/plan:Plan")[0].inputs["rules"][0]
+    assert rule["lifecycle"]["deleteAfter"] == 14
+    assert rule["schedule"] == "cron(0 3 * * ? *)"
+    assert "copyActions" not in rule
+    assert len(plan.by_type("aws:backup/vault:Vault")) == 1
+    vault = plan.by_type("aws:backup/vault:Vault")[0].inputs
+    assert vault["kmsKeyArn"].startswith("arn:aws:kms:")
+    selection = plan.by_type("aws:backup/selection:Selection")[0].inputs
+    assert selection["resources"] == ["arn:aws:rds:eu-west-1:123456789012:db:x"]
+    testing = plan.by_type("aws:backup/restoreTestingPlan:RestoreTestingPlan")[0].inputs
+    assert testing["name"].replace("_", "").isalnum()
+    with pytest.raises(ValueError, match="copy_retention_days"):
+        DatabaseBackupsArgs(
+            db_instance_arn="a",
+            db_subnet_group_name="b",
+            schedule="c",
+            retention_days=1,
+            restore_test_schedule="d",
+            copy_region="eu-central-1",
+        )
+
+
+def test_cache_token_generated_into_secrets_manager(synth: Synth) -> None:
+    args = RateLimitCacheArgs(
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
+        client_security_group_id="sg-n",
+        logs_kms_key_arn=LOGS_KEY,
+        engine="valkey",
+        engine_version="8.0",
+        node_type="cache.t4g.small",
+        num_cache_clusters=2,
+        multi_az=True,
+        snapshot_retention_days=3,
+        log_retention_days=7,
+    )
+    plan = synth(lambda: RateLimitCache("rl", args))
+    group = plan.by_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs
+    assert group["transitEncryptionMode"] == "required"
+    assert group["authToken"] == "[secret]"
+    assert group["kmsKeyId"].startswith("arn:aws:kms:")
+    version = plan.by_type("aws:secretsmanager/secretVersion:SecretVersion")[0].inputs
+    assert version["secretString"] == "[secret]"
+    secret = plan.by_type("aws:secretsmanager/secret:Secret")[0].inputs
+    assert secret["kmsKeyId"].startswith("arn:aws:kms:")
+    with pytest.raises(ValueError, match="multi_az needs"):
+        RateLimitCacheArgs(**{**args.__dict__, "num_cache_clusters": 1})
+    with pytest.raises(ValueError, match="engine 'memcached'"):
+        RateLimitCacheArgs(**{**args.__dict__, "engine": "memcached"})
+
+
+def test_cluster_refuses_open_endpoint_unless_allowed() -> None:
+    base: dict[str, Any] = {
+        "cluster_name": "c",
+        "kubernetes_version": "1.32",
+        "subnet_ids": ["s"],
+        "logs_kms_key_arn": LOGS_KEY,
+        "log_retention_days": 7,
+        "endpoint_public_access": True,
+    }
+    with pytest.raises(ValueError, match="must not open"):
+        EksClusterArgs(**base, public_access_cidrs=["0.0.0.0/0"])
+    with pytest.raises(ValueError, match="explicit public_access_cidrs"):
+        EksClusterArgs(**base)
+    EksClusterArgs(**base, public_access_cidrs=["0.0.0.0/0"], allow_open_public_endpoint=True)
+
+
+def test_private_only_cluster_and_oidc(synth: Synth) -> None:
+    args = EksClusterArgs(
+        cluster_name="c",
+        kubernetes_version="1.31",
+        subnet_ids=["s1", "s2"],
+        logs_kms_key_arn=LOGS_KEY,
+        log_retention_days=7,
+        endpoint_public_access=False,
+    )
+    plan = synth(lambda: EksCluster("eks", args))
+    vpc = plan.by_type("aws:eks/cluster:Cluster")[0].inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in vpc
+    oidc = plan.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0].inputs
+    assert oidc["clientIdLists"] == ["sts.amazonaws.com"]
+    assert oidc["url"].startswith("https://oidc.eks.")
+    log_group = plan.by_type("aws:cloudwatch/logGroup:LogGroup")[0].inputs
+    assert log_group["name"] == "/aws/eks/c/cluster"
+
+
+@pytest.mark.parametrize("hop_limit", [1, 2])
+def test_node_launch_template_imdsv2_and_encrypted_volumes(synth: Synth, hop_limit: int) -> None:
+    args = NodeGroupArgs(
+        cluster_name="c",
+        kubernetes_version="1.32",
+        cluster_security_group_id="sg-cluster",
+        vpc_id="vpc-1",
+        vpc_cidr="10.0.0.0/16",
+        subnet_ids=["s1"],
+        instance_types=["t3.large"],
+        min_size=1,
+        max_size=3,
+        desired_size=2,
+        disk_size_gb=40,
+        node_port=30080,
+        metadata_hop_limit=hop_limit,
+    )
+    plan = synth(lambda: NodeGroup("ng", args))
+    lt = plan.by_type("aws:ec2/launchTemplate:LaunchTemplate")[0].inputs
+    assert lt["metadataOptions"]["httpTokens"] == "required"
+    assert lt["metadataOptions"]["httpPutResponseHopLimit"] == hop_limit
+    ebs = lt["blockDeviceMappings"][0]["ebs"]
+    assert ebs["encrypted"] == "true"
+    assert ebs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert "sg-cluster" in lt["vpcSecurityGroupIds"]
+    group = plan.by_type("aws:eks/nodeGroup:NodeGroup")[0].inputs
+    assert group["launchTemplate"]["id"]
+    assert group["scalingConfig"] == {"minSize": 1, "maxSize": 3, "desiredSize": 2}
+    key_policy = json.loads(plan.by_type("aws:kms/key:Key")[0].inputs["policy"])
+    assert any(
+        "AWSServiceRoleForAutoScaling" in str(s["Principal"]) for s in key_policy["Statement"]
+    )
+    with pytest.raises(ValueError, match="hop_limit"):
+        NodeGroupArgs(**{**args.__dict__, "metadata_hop_limit": 3})
+
+
+def test_internal_nlb_targets_nodeport_through_asg(synth: Synth) -> None:
+    args = InternalLoadBalancerArgs(
+        vpc_id="vpc-1",
+        vpc_cidr="10.0.0.0/16",
+        subnet_ids=["s1", "s2"],
+        node_port=30111,
+        autoscaling_group_name="eks-ng-asg",
+    )
+    plan = synth(lambda: InternalLoadBalancer("lb", args))
+    nlb = plan.by_type("aws:lb/loadBalancer:LoadBalancer")[0].inputs
+    assert nlb["internal"] is True
+    assert nlb["loadBalancerType"] == "network"
+    tg = plan.by_type("aws:lb/targetGroup:TargetGroup")[0].inputs
+    assert tg["targetType"] == "instance"
+    assert tg["port"] == 30111
+    assert tg["healthCheck"]["path"] == "/healthz"
+    assert tg["healthCheck"]["protocol"] == "HTTP"
+    attachment = plan.by_type("aws:autoscaling/attachment:Attachment")[0].inputs
+    assert attachment["autoscalingGroupName"] == "eks-ng-asg"
+    with pytest.raises(ValueError, match="NodePort range"):
+        InternalLoadBalancerArgs(**{**args.__dict__, "node_port": 8080})
+
+
+def test_tagging_transformation_tags_components_declared_after_it(synth: Synth) -> None:
+    tags = MandatoryTags(
+        environment="test",
+        service="hrms",
+        owner="o",
+        cost_center="cc",
+        data_classification="internal",
+    )
+
+    def program() -> None:
+        apply_mandatory_tags(tags)
+        InternalLoadBalancer(
+            "lb",
+            InternalLoadBalancerArgs(
+                vpc_id="v",
+                vpc_cidr="10.0.0.0/16",
+                subnet_ids=["s"],
+                node_port=30080,
+                autoscaling_group_name="a",
+            ),
+        )
+
+    plan = synth(program)
+    nlb = plan.by_type("aws:lb/loadBalancer:LoadBalancer")[0].inputs
+    assert nlb["tags"] == tags.as_dict()
+    assert "tags" not in plan.by_type("aws:autoscaling/attachment:Attachment")[0].inputs
+
+
+def test_image_reference_requires_a_digest() -> None:
+    assert image_reference("r", "sha256:" + "0" * 64) == "r@sha256:" + "0" * 64
+    with pytest.raises(ValueError, match="not of the form sha256"):
+        image_reference("r", "latest")

@@ -1,0 +1,122 @@
+"""The app workload: Pod Security, IRSA, migrations before rollout, probes, hardening."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.workload.app import migration_job_name
+from tests.infra.plans import STACKS, one, stack_plan
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_namespace_enforces_restricted_pod_security(stack: str) -> None:
+    labels = one(stack_plan(stack), "kubernetes:core/v1:Namespace").inputs["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_deployment_pod_hardening_and_probes(stack: str) -> None:
+    spec = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert spec["replicas"] == (3 if stack == "prod" else 2)
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert set(container["resources"]) == {"requests", "limits"}
+    sc = container["securityContext"]
+    assert sc["runAsNonRoot"] is True
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["seccompProfile"]["type"] == "RuntimeDefault"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    zones = [t for t in pod["topologySpreadConstraints"] if "zone" in t["topologyKey"]]
+    assert zones[0]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert "@sha256:" in container["image"]
+
+
+def test_migration_job_named_by_digest_gates_the_deployment(stack: str) -> None:
+    plan = stack_plan(stack)
+    job = one(plan, "kubernetes:batch/v1:Job")
+    deployment = one(plan, DEPLOYMENT)
+    digest = plan.outputs["imageDigest"]
+    assert job.inputs["metadata"]["name"] == migration_job_name(digest)
+    assert job.urn in deployment.dependencies
+    job_container = job.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert (
+        job_container["image"]
+        == deployment.inputs["spec"]["template"]["spec"]["containers"][0]["image"]
+    )
+    assert "migrate" in job_container["command"]
+
+
+def test_migration_job_name_changes_with_digest() -> None:
+    a = migration_job_name("sha256:" + "a" * 64)
+    b = migration_job_name("sha256:" + "b" * 64)
+    assert a != b
+    assert len(a) <= 63
+
+
+def test_service_account_bound_to_irsa_role_reading_only_its_secrets(stack: str) -> None:
+    plan = stack_plan(stack)
+    sa = one(plan, "kubernetes:core/v1:ServiceAccount").inputs
+    role = plan.find("aws:iam/role:Role", "-app-irsa-role")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert any(v == "system:serviceaccount:hrms:hrms-app" for v in condition.values())
+    policy = json.loads(
+        plan.find("aws:iam/rolePolicy:RolePolicy", "-app-irsa-secrets").inputs["policy"]
+    )
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert actions == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "kms:Decrypt",
+    }
+    resources = [r for s in policy["Statement"] for r in s["Resource"]]
+    assert "*" not in resources
+
+
+def test_service_hpa_pdb_and_network_policies(stack: str) -> None:
+    plan = stack_plan(stack)
+    service = one(plan, "kubernetes:core/v1:Service").inputs["spec"]
+    assert service["type"] == "NodePort"
+    assert service["ports"][0]["nodePort"] == 30080
+    tg = one(plan, "aws:lb/targetGroup:TargetGroup").inputs
+    assert tg["port"] == 30080
+    hpa = one(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
+    assert hpa["minReplicas"] <= hpa["maxReplicas"]
+    pdb = one(plan, "kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]
+    assert pdb["maxUnavailable"] == 1
+    policies = {
+        p.inputs["metadata"]["name"]: p.inputs["spec"]
+        for p in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    deny = policies["hrms-default-deny"]
+    assert deny["podSelector"] == {} or deny["podSelector"].get("matchLabels") in (None, {})
+    assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny
+    assert "egress" not in deny
+    backends = policies["hrms-backends-egress"]["egress"][0]
+    assert {p["port"] for p in backends["ports"]} == {5432, 6379, 443}
+
+
+def test_secrets_never_in_plain_configmap(stack: str) -> None:
+    plan = stack_plan(stack)
+    data = one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
+    assert "SECRET_KEY" not in data
+    assert "REDIS_URL" not in data
+    assert data["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    secret = one(plan, "kubernetes:core/v1:Secret").inputs["stringData"]
+    assert set(secret.values()) == {"[secret]"}

@@ -1,0 +1,269 @@
+"""Stack config validation: every kind of bad value fails early, naming key and file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from stacks.config import ConfigError, StackConfig, parse_stack_config
+from stacks.offline.engine import load_stack_config, synthesize
+
+pytestmark = pytest.mark.infra
+
+
+def committed(stack: str) -> dict[str, Any]:
+    """The committed stack config as Python values (objects decoded)."""
+    raw = load_stack_config(stack)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            values[key] = json.loads(value) if value[:1] in "{[" else value
+        except json.JSONDecodeError:
+            values[key] = value
+    return values
+
+
+def parse(stack: str, values: dict[str, Any]) -> StackConfig:
+    def raw(key: str) -> str | None:
+        value = values.get(f"hrms:{key}")
+        if value is None:
+            return None
+        return value if isinstance(value, str) else json.dumps(value)
+
+    region = values.get("aws:region")
+    return parse_stack_config(stack, raw, region)
+
+
+def mutate(stack: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    values = committed(stack)
+    change(values)
+    return values
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_committed_configs_are_valid(stack: str) -> None:
+    cfg = parse(stack, committed(stack))
+    assert cfg.environment == stack
+    assert cfg.database.backup_retention_days == (35 if stack == "prod" else 7)
+    assert cfg.network.nat_gateways == (3 if stack == "prod" else 1)
+    assert cfg.is_prod is (stack == "prod")
+
+
+def _set(section: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(values: dict[str, Any]) -> None:
+        values[f"hrms:{section}"][key] = value
+
+    return change
+
+
+def _drop(section: str, key: str) -> Callable[[dict[str, Any]], None]:
+    def change(values: dict[str, Any]) -> None:
+        del values[f"hrms:{section}"][key]
+
+    return change
+
+
+BAD_VALUES = [
+    # (stack, change, expected key in message, expected problem)
+    (
+        "staging",
+        _drop("database", "backupRetentionDays"),
+        "hrms:database.backupRetentionDays",
+        "missing",
+    ),
+    (
+        "staging",
+        _set("database", "backupRetentionDays", 0),
+        "hrms:database.backupRetentionDays",
+        "outside 1..35",
+    ),
+    (
+        "prod",
+        _set("database", "backupRetentionDays", 36),
+        "hrms:database.backupRetentionDays",
+        "outside 1..35",
+    ),
+    (
+        "staging",
+        _set("database", "backupRetentionDays", "7"),
+        "hrms:database.backupRetentionDays",
+        "expected an integer",
+    ),
+    (
+        "staging",
+        _set("database", "multiAz", "yes"),
+        "hrms:database.multiAz",
+        "expected true or false",
+    ),
+    (
+        "staging",
+        _set("database", "engineVersion", "15.4"),
+        "hrms:database.engineVersion",
+        "PostgreSQL 16",
+    ),
+    ("staging", _set("database", "backupWindow", "2am"), "hrms:database.backupWindow", "window"),
+    (
+        "staging",
+        _set("network", "vpcCidr", "10.20.0.0/33"),
+        "hrms:network.vpcCidr",
+        "not an IPv4 CIDR",
+    ),
+    (
+        "staging",
+        _set("network", "privateSubnetCidrs", ["10.20.32.0/19", "10.20.64.0/19", "10.99.0.0/19"]),
+        "hrms:network.privateSubnetCidrs[2]",
+        "does not fit in vpcCidr",
+    ),
+    (
+        "staging",
+        _set(
+            "network", "isolatedSubnetCidrs", ["10.20.200.0/24", "10.20.201.0/24", "10.20.1.0/24"]
+        ),
+        "hrms:network.isolatedSubnetCidrs[2]",
+        "overlaps publicSubnetCidrs[1]",
+    ),
+    (
+        "staging",
+        _set("network", "publicSubnetCidrs", ["10.20.0.0/24", "10.20.1.0/24"]),
+        "hrms:network.publicSubnetCidrs",
+        "one CIDR per zone",
+    ),
+    (
+        "staging",
+        _set("network", "availabilityZones", ["us-east-1a", "us-east-1b", "us-east-1c"]),
+        "hrms:network.availabilityZones",
+        "not a zone of region eu-west-1",
+    ),
+    ("staging", _set("network", "natGateways", 4), "hrms:network.natGateways", "outside 1..3"),
+    (
+        "prod",
+        _set("cluster", "publicAccessCidrs", ["0.0.0.0/0"]),
+        "hrms:cluster.publicAccessCidrs[0]",
+        "0.0.0.0/0",
+    ),
+    (
+        "staging",
+        _set("cluster", "publicAccessCidrs", ["not-a-cidr"]),
+        "hrms:cluster.publicAccessCidrs[0]",
+        "not an IPv4 CIDR",
+    ),
+    (
+        "staging",
+        _set("cluster", "publicAccessCidrs", []),
+        "hrms:cluster.publicAccessCidrs",
+        "required when endpointPublicAccess",
+    ),
+    (
+        "staging",
+        _set("cluster", "addonVersions", {"vpc-cni": "v1.19.2-eksbuild.1"}),
+        "hrms:cluster.addonVersions",
+        "missing pinned versions",
+    ),
+    (
+        "staging",
+        _set("cluster", "kubernetesVersion", "latest"),
+        "hrms:cluster.kubernetesVersion",
+        "not a version",
+    ),
+    (
+        "staging",
+        _set("cluster", "metadataHopLimit", 3),
+        "hrms:cluster.metadataHopLimit",
+        "outside 1..2",
+    ),
+    (
+        "staging",
+        _set("workload", "defaultTier", "platinum"),
+        "hrms:workload.defaultTier",
+        "not one of free, starter, professional, enterprise",
+    ),
+    ("staging", _set("workload", "imageDigest", "latest"), "hrms:workload.imageDigest", "sha256"),
+    ("staging", _set("workload", "replicas", 9), "hrms:workload.replicas", "not within"),
+    (
+        "staging",
+        _set("workload", "nodePort", 8080),
+        "hrms:workload.nodePort",
+        "outside 30000..32767",
+    ),
+    ("staging", _set("cache", "numCacheClusters", 1), "hrms:cache.numCacheClusters", None),
+    ("prod", _set("cache", "numCacheClusters", 1), "hrms:cache.numCacheClusters", "multiAz needs"),
+    (
+        "staging",
+        _set("cache", "engine", "memcached"),
+        "hrms:cache.engine",
+        "not one of valkey, redis",
+    ),
+    ("prod", _set("backup", "copyRegion", "eu-west-1"), "hrms:backup.copyRegion", "must differ"),
+    (
+        "staging",
+        _set("tags", "dataClassification", "secret-ish"),
+        "hrms:tags.dataClassification",
+        "not one of",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "change", "key", "problem"),
+    BAD_VALUES,
+    ids=[f"{s}-{k}-{i}" for i, (s, _c, k, _p) in enumerate(BAD_VALUES)],
+)
+def test_bad_value_names_key_and_file(
+    stack: str, change: Callable[[dict[str, Any]], None], key: str, problem: str | None
+) -> None:
+    values = mutate(stack, change)
+    if problem is None:  # a valid change (staging may run a single cache node)
+        parse(stack, values)
+        return
+    with pytest.raises(ConfigError) as excinfo:
+        parse(stack, values)
+    message = str(excinfo.value)
+    assert message.startswith(f"Pulumi.{stack}.yaml: {key}:"), message
+    assert problem in message
+
+
+def test_missing_section_and_not_an_object() -> None:
+    values = committed("staging")
+    del values["hrms:cache"]
+    with pytest.raises(ConfigError, match=r"Pulumi.staging.yaml: hrms:cache: missing"):
+        parse("staging", values)
+    values = committed("staging")
+    values["hrms:cache"] = "valkey"
+    with pytest.raises(ConfigError, match=r"hrms:cache: expected an object"):
+        parse("staging", values)
+
+
+def test_unknown_environment_and_region() -> None:
+    values = committed("staging")
+    values["hrms:environment"] = "qa"
+    with pytest.raises(ConfigError, match=r"hrms:environment: 'qa' is not one of staging, prod"):
+        parse("staging", values)
+    values = committed("staging")
+    values["aws:region"] = "moon-base-1a"
+    with pytest.raises(ConfigError, match=r"aws:region: 'moon-base-1a' is not an AWS region"):
+        parse("staging", values)
+
+
+def test_open_endpoint_allowed_only_outside_prod() -> None:
+    values = mutate("staging", _set("cluster", "publicAccessCidrs", ["0.0.0.0/0"]))
+    assert parse("staging", values).cluster.public_access_cidrs == ("0.0.0.0/0",)
+
+
+def test_program_fails_before_any_resource_is_declared() -> None:
+    from stacks.program import main
+
+    raw = load_stack_config("prod")
+    cluster = json.loads(raw["hrms:cluster"])
+    cluster["publicAccessCidrs"] = ["0.0.0.0/0"]
+    config = {**raw, "hrms:cluster": json.dumps(cluster)}
+    recorded: list[Any] = []
+
+    with pytest.raises(ConfigError, match=r"Pulumi.prod.yaml: hrms:cluster.publicAccessCidrs"):
+        recorded.append(synthesize(main, stack="prod", config=config))
+    assert recorded == []
+    # And the same program with the committed config synthesizes.
+    plan = synthesize(main, stack="prod", config=raw)
+    assert plan.by_type("aws:eks/cluster:Cluster")
