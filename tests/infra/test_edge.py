@@ -158,9 +158,8 @@ def test_waf_is_associated_with_the_stage_and_has_the_required_rules(plan: Plan)
     assert len({r["priority"] for r in rules.values()}) == len(rules)
     (assoc,) = plan.by_type("aws:wafv2/webAclAssociation:WebAclAssociation")
     (stage,) = plan.by_type("aws:apigateway/stage:Stage")
-    assert (
-        assoc.inputs["resourceArn"].endswith("/stages/staging") and stage.urn in assoc.dependencies
-    )
+    assert assoc.inputs["resourceArn"].endswith("/stages/staging")
+    assert stage.urn in assoc.dependencies
     assert acl.urn in assoc.dependencies
     (logging,) = plan.by_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
     redacted = {f["singleHeader"]["name"] for f in logging.inputs["redactedFields"]}
