@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from app.health.checks import readiness
 
 
+@transaction.non_atomic_requests  # liveness must not depend on the database
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
