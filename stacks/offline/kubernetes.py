@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ def kubernetes_objects(plan: Plan) -> list[KubernetesObject]:
     for resource in plan.resources:
         if not _is_object(resource):
             continue
-        manifest = dict(resource.inputs)
+        manifest = copy.deepcopy(resource.inputs)
         metadata = dict(manifest.get("metadata") or {})
         # Without an explicit name the provider autonames from the logical name.
         metadata.setdefault("name", resource.name)

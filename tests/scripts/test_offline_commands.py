@@ -1,0 +1,145 @@
+"""hrmsctl preview / parity / report through the CLI, on the committed stacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from scripts.commands import parity, preview, report
+from stacks.offline.plan import Plan
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    for module in (parity, preview, report):
+        module.register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def staging_preview(cli: typer.Typer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("preview")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "preview",
+            "--stack",
+            "staging",
+            "--json",
+            str(out / "plan" / "staging.json"),
+            "--k8s-dir",
+            str(out / "k8s"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (out / "output.txt").write_text(result.output)
+    return out
+
+
+def test_preview_writes_plan_tree_and_valid_manifests(staging_preview: Path) -> None:
+    output = (staging_preview / "output.txt").read_text()
+    plan = Plan.load(staging_preview / "plan" / "staging.json")
+    assert plan.stack == "staging"
+    assert plan.by_type("aws:eks/cluster:Cluster")
+    assert "hrms-staging" in output
+    assert "resources by type" in output
+    assert "INVALID" not in output
+    manifests = sorted((staging_preview / "k8s").glob("*.yaml"))
+    kinds = {yaml.safe_load(p.read_text())["kind"] for p in manifests}
+    assert {"Deployment", "Namespace", "Service"} <= kinds
+    assert len(manifests) == len(
+        [r for r in plan.resources if r.type.startswith("kubernetes:") and "kind" in r.inputs]
+    )
+
+
+def test_preview_rejects_unknown_stack(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["preview", "--stack", "qa"])
+    assert result.exit_code == 2
+    assert "unknown stack 'qa'" in result.output
+    assert "staging" in result.output
+
+
+def test_parity_passes_on_identical_plans(cli: typer.Typer, staging_preview: Path) -> None:
+    path = staging_preview / "plan" / "staging.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "parity",
+            "--staging",
+            str(path),
+            "--prod",
+            str(path),
+            "--json",
+            str(staging_preview / "p.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "parity holds" in result.output
+    assert json.loads((staging_preview / "p.json").read_text())["ok"] is True
+
+
+def test_parity_fails_on_injected_undeclared_difference(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path
+) -> None:
+    # The staging plan as prod would record it, plus one change nobody declared.
+    text = (staging_preview / "plan" / "staging.json").read_text()
+    data = json.loads(text.replace("staging", "prod"))
+    for resource in data["resources"]:
+        if resource["type"] == "aws:rds/instance:Instance":
+            resource["inputs"]["storageEncrypted"] = False
+    prod = tmp_path / "prod.json"
+    prod.write_text(json.dumps(data))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "parity",
+            "--staging",
+            str(staging_preview / "plan" / "staging.json"),
+            "--prod",
+            str(prod),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "storageEncrypted" in result.output
+    assert "UNDECLARED" in result.output
+    assert "1 undeclared difference(s)" in result.output
+
+
+def test_parity_rejects_declaration_without_reason(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path
+) -> None:
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text("allowed:\n  - resource: '*'\n    property: multiAz\n")
+    path = str(staging_preview / "plan" / "staging.json")
+    result = CliRunner().invoke(
+        cli, ["parity", "--staging", path, "--prod", path, "--allowed", str(allowed)]
+    )
+    assert result.exit_code == 2
+    assert "has no reason" in result.output
+
+
+def test_parity_names_a_missing_plan(cli: typer.Typer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["parity", "--staging", str(tmp_path / "a.json"), "--prod", str(tmp_path / "b.json")]
+    )
+    assert result.exit_code == 2
+    assert "a.json" in result.output
+
+
+def test_report_renders_from_saved_plans(cli: typer.Typer, staging_preview: Path) -> None:
+    out = staging_preview / "report"
+    result = CliRunner().invoke(
+        cli, ["report", "--plans", str(staging_preview / "plan"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = (out / "index.html").read_text()
+    assert 'id="stack-staging"' in html
+    assert "Parity needs both a staging and a prod plan." in html

@@ -1,0 +1,132 @@
+"""Parity: staging and prod plans may differ only where stacks/parity.yaml says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi_aws as aws
+import pytest
+
+from stacks.offline.engine import synthesize
+from stacks.offline.parity import (
+    PRESENCE,
+    AllowedDifference,
+    ParityConfigError,
+    compare,
+    load_allowed,
+)
+from stacks.offline.plan import Plan
+
+pytestmark = pytest.mark.infra
+
+
+def network(stack: str, *, multi_az: bool, nat_count: int) -> Plan:
+    def program() -> None:
+        vpc = aws.ec2.Vpc(
+            f"hrms-{stack}-vpc",
+            cidr_block="10.20.0.0/16",
+            tags={"Environment": stack, "Name": f"hrms-{stack}-vpc"},
+        )
+        for index in range(nat_count):
+            aws.ec2.Eip(f"hrms-{stack}-nat-eip-{index}", domain="vpc")
+        aws.rds.Instance(
+            f"hrms-{stack}-db",
+            engine="postgres",
+            instance_class="db.t4g.medium",
+            allocated_storage=20,
+            multi_az=multi_az,
+            db_subnet_group_name=vpc.id,
+        )
+
+    return synthesize(program, stack=stack)
+
+
+def test_identical_programs_have_parity() -> None:
+    report = compare(
+        network("staging", multi_az=True, nat_count=1),
+        network("prod", multi_az=True, nat_count=1),
+        [],
+    )
+    # The stack name is normalised out of names, tags and ids derived from names.
+    assert report.differences == []
+    assert report.ok
+    assert report.resources_compared == 3
+
+
+def test_undeclared_property_and_resource_differences_fail() -> None:
+    report = compare(
+        network("staging", multi_az=False, nat_count=1),
+        network("prod", multi_az=True, nat_count=3),
+        [],
+    )
+    assert not report.ok
+    found = {(d.key, d.path, d.staging, d.prod) for d in report.undeclared}
+    assert ("aws:rds/instance:Instance::hrms-{stack}-db", "multiAz", False, True) in found
+    assert ("aws:ec2/eip:Eip::hrms-{stack}-nat-eip-2", PRESENCE, "absent", "present") in found
+    assert len(report.undeclared) == 3
+
+
+def test_declared_differences_pass_with_their_reason() -> None:
+    allowed = [
+        AllowedDifference(
+            resource="aws:rds/instance:Instance::hrms-{stack}-db",
+            property="multiAz",
+            reason="standby only in prod",
+        ),
+        AllowedDifference(
+            resource="aws:ec2/eip:Eip::hrms-{stack}-nat-eip-*",
+            property=PRESENCE,
+            reason="one NAT per AZ in prod",
+        ),
+        AllowedDifference(resource="*", property="tags.Unused", reason="stale"),
+    ]
+    report = compare(
+        network("staging", multi_az=False, nat_count=1),
+        network("prod", multi_az=True, nat_count=3),
+        allowed,
+    )
+    assert report.ok
+    assert {d.reason for d in report.differences} == {
+        "standby only in prod",
+        "one NAT per AZ in prod",
+    }
+    assert [u.property for u in report.unused] == ["tags.Unused"]
+    assert report.to_dict()["ok"] is True
+
+
+def test_glob_treats_brackets_literally() -> None:
+    entry = AllowedDifference(resource="*", property="rules[0].copyActions*", reason="x")
+    assert entry.matches("aws:backup/plan:Plan::p", "rules[0].copyActions")
+    assert entry.matches("aws:backup/plan:Plan::p", "rules[0].copyActions[0].destinationVaultArn")
+    assert not entry.matches("aws:backup/plan:Plan::p", "rules0.copyActions")
+
+
+def test_entry_without_reason_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "parity.yaml"
+    path.write_text(
+        "allowed:\n  - resource: 'aws:rds/instance:Instance::*'\n    property: multiAz\n"
+        "    reason: '  '\n"
+    )
+    with pytest.raises(ParityConfigError, match=r"allowed\[0\].*multiAz.*has no reason"):
+        load_allowed(path)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("allowed:\n  - property: x\n    reason: y\n", r"needs a non-empty 'resource'"),
+        ("allowed:\n  - resource: a\n    property: x\n    reason: y\n    why: z\n", r"unknown key"),
+        ("allowed: {a: 1}\n", r"'allowed' list"),
+        ("allowed: [oops\n", r"not valid YAML"),
+    ],
+)
+def test_malformed_declarations_name_the_problem(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "parity.yaml"
+    path.write_text(body)
+    with pytest.raises(ParityConfigError, match=message):
+        load_allowed(path)
+
+
+def test_committed_declarations_file_is_valid() -> None:
+    for entry in load_allowed():
+        assert entry.reason.strip()
