@@ -37,6 +37,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # API views authenticate by header and are exempt; anything cookie-based stays protected.
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "app.core.middleware.RequestIdMiddleware",
     "app.tenants.middleware.TenantMiddleware",
