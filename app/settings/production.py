@@ -43,6 +43,14 @@ def _production_database() -> dict[str, Any]:
 
 DATABASES = {"default": _production_database()}
 
+if not env_bool("STATIC_COMPRESS", True):
+    # Pre-compressing the docs UI bundle takes ~30 s of CPU; worth it once per image
+    # build, not for throwaway servers.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+
 # TLS terminates upstream (API Gateway / load balancer), which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -1,0 +1,169 @@
+"""gunicorn with production settings on loopback, inspected with testinfra."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from scripts.local_services.postgres import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+pytestmark = [
+    pytest.mark.gunicorn,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="checks the privilege drop of a root start"),
+]
+
+
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    static_root: Path
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    work = Path(tempfile.mkdtemp(prefix="hrms-gunicorn-"))
+    work.chmod(0o755)  # workers run as an unprivileged user and read the static files
+    static_root = work / "static"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(work),
+        "DJANGO_SETTINGS_MODULE": "app.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
+        "STATIC_ROOT": str(static_root),
+        "STATIC_COMPRESS": "false",
+        "WEB_CONCURRENCY": "2",
+    }
+    subprocess.run(
+        [str(BIN / "python"), "app/manage.py", "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        timeout=300,
+    )
+    port = free_port()
+    log = work / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "app/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    srv = Server(process=process, port=port, static_root=static_root, log=log)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited early:\n{log.read_text()[-3000:]}")
+            try:
+                if _get(srv.url("/healthz"))[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"gunicorn did not answer in time:\n{log.read_text()[-3000:]}")
+        yield srv
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+@pytest.fixture(scope="module")
+def host() -> testinfra.host.Host:
+    return testinfra.get_host("local://")
+
+
+def test_socket_listens_on_loopback_only(server: Server, host: testinfra.host.Host) -> None:
+    assert host.socket(f"tcp://127.0.0.1:{server.port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{server.port}").is_listening
+
+
+def test_master_is_root_and_workers_are_not(server: Server, host: testinfra.host.Host) -> None:
+    master = host.process.get(pid=server.process.pid)
+    assert master.user == "root"
+    workers = host.process.filter(ppid=server.process.pid)
+    assert len(workers) == 2
+    assert {w.user for w in workers} == {"nobody"}
+
+
+def test_healthz_answers(server: Server) -> None:
+    status, headers, body = _get(server.url("/healthz"))
+    assert status == 200
+    assert json.loads(body) == {"status": "ok"}
+    assert len(headers["X-Request-ID"]) == 32
+
+
+def test_static_files_are_served(server: Server) -> None:
+    manifest = json.loads((server.static_root / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"]
+    url = server.url(f"/static/{hashed}")
+    # Behind the TLS-terminating proxy (X-Forwarded-Proto), the file is served with a
+    # far-future cache lifetime; plain HTTP is redirected to HTTPS first.
+    status, headers, body = _get(url, {"X-Forwarded-Proto": "https"})
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert "max-age=315360000" in headers["Cache-Control"]
+    assert len(body) > 100_000
+    plain_status, plain_headers, _ = _get(url)
+    assert plain_status == 301
+    assert plain_headers["Location"].startswith("https://")
+
+
+def test_access_log_is_json_without_query_strings(server: Server) -> None:
+    _get(server.url("/healthz?token=should-not-be-logged"))
+    time.sleep(0.5)
+    lines = [
+        json.loads(line)
+        for line in server.log.read_text().splitlines()
+        if line.startswith("{") and '"gunicorn.access"' in line
+    ]
+    assert lines, "access log lines are JSON objects"
+    assert all({"path", "status", "duration_ms", "request_id"} <= set(line) for line in lines)
+    assert "should-not-be-logged" not in server.log.read_text()
