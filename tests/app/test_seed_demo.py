@@ -1,0 +1,55 @@
+"""``manage.py seed_demo --json``: one tenant per tier, idempotent, credentials that work."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from app.core.rls import tenant_scope
+from app.people.models import Employee
+from app.tenants.models import Tenant
+from app.tenants.tiers import TierName
+
+
+def _seed() -> dict[str, Any]:
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def _client(entry: dict[str, str]) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_X_API_KEY=entry["api_key"], HTTP_AUTHORIZATION=f"Bearer {entry['admin_token']}"
+    )
+    return client
+
+
+def test_seed_creates_one_tenant_per_tier_with_working_credentials(db: None) -> None:
+    data = _seed()
+    assert sorted(t["tier"] for t in data["tenants"]) == sorted(t.value for t in TierName)
+    for entry in data["tenants"]:
+        assert set(entry) == {"slug", "tier", "api_key", "admin_token"}
+        response = _client(entry).get("/api/v1/employees/")
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == 6
+        leave = _client(entry).get("/api/v1/leave-requests/?status=pending")
+        assert len(leave.json()["results"]) == 3
+
+
+def test_seed_is_idempotent_and_rotates_credentials(db: None) -> None:
+    first = _seed()
+    second = _seed()
+    assert Tenant.objects.filter(slug__startswith="demo-").count() == len(TierName)
+    for tenant in Tenant.objects.filter(slug__startswith="demo-"):
+        with tenant_scope(tenant.pk):
+            assert Employee.objects.count() == 6
+    for old, new in zip(first["tenants"], second["tenants"], strict=True):
+        assert old["slug"] == new["slug"]
+        assert _client(new).get("/api/v1/employees/").status_code == 200
+        # The previous demo key and token were revoked by the re-run.
+        assert _client(old).get("/api/v1/employees/").status_code == 401
