@@ -24,8 +24,13 @@ TENANT_TABLES = {
     "leave_leaverequest",
     "audit_auditevent",
 }
-# Looked up by key prefix before any tenant is known; holds only prefixes and hashes.
-OUTSIDE_RLS = {"tenants_tenantapikey"}
+# Deliberate exceptions, each read before any tenant is bound and never exposed to tenants:
+OUTSIDE_RLS = {
+    # looked up by key prefix to find the tenant; holds only prefixes and hashes
+    "tenants_tenantapikey",
+    # operator-set limits, read by the rate limiter before the request's transaction
+    "ratelimit_tenantlimitoverride",
+}
 
 
 def _fetch(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
