@@ -6,7 +6,7 @@ import typer
 
 app = typer.Typer(
     name="hrmsctl",
-    help="Ops tooling for the HRMS platform: offline preview, staging/prod parity, policy verdicts, report.",
+    help="HRMS platform ops: offline preview, staging/prod parity, policy verdicts, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
