@@ -24,9 +24,10 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
-# EKS versions in standard support when this pack was last reviewed; stacks override
-# through the policy config when AWS moves the window.
-SUPPORTED_EKS_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
+# EKS versions in standard support when this pack was last reviewed (2026-11-28: 1.34 until
+# 2026-12-02, 1.35 until 2027-03-27, 1.36); stacks override through the policy config when
+# AWS moves the window.
+SUPPORTED_EKS_VERSIONS = ["1.34", "1.35", "1.36"]
 
 
 def _private_endpoint(args: ResourceValidationArgs, report: ReportViolation) -> None:

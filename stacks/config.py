@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from app.tenants.tiers import TierName
+from infra.cluster.addons import REQUIRED_ADDONS
 from infra.observability.alarms import RUNBOOK_PATH
 from infra.observability.alerting import Subscriber
 from infra.observability.signals import AlarmThresholds
@@ -51,11 +52,22 @@ class _Section:
         self._data = data
         self._prefix = prefix
         self._source = source
+        self._read: set[str] = set()
 
     def fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{self._source}: {self._prefix}{key}: {problem}")
 
+    def reject_unknown(self) -> None:
+        """Fail on keys nothing read: a misspelt optional key (``copyregion``) would otherwise
+        silently fall back to its default, e.g. prod losing its cross-region backup copy."""
+        unknown = sorted(set(self._data) - self._read)
+        if unknown:
+            raise self.fail(
+                unknown[0], f"unknown key; expected one of {', '.join(sorted(self._read))}"
+            )
+
     def _get(self, key: str, kind: type[T], kind_name: str, default: Any = ...) -> T:
+        self._read.add(key)
         if key not in self._data or self._data[key] is None:
             if default is ...:
                 raise self.fail(key, "missing required value")
@@ -81,7 +93,7 @@ class _Section:
 
     def integer(self, key: str, low: int, high: int, default: Any = ...) -> int:
         value = self._get(key, int, "an integer", default)
-        if not low <= value <= high:
+        if value is not None and not low <= value <= high:
             raise self.fail(key, f"{value} is outside {low}..{high}")
         return value
 
@@ -323,7 +335,11 @@ def _parse_network(s: _Section, region: str) -> NetworkConfig:
 def _parse_database(s: _Section) -> DatabaseConfig:
     version = s.string("engineVersion")
     if version.split(".")[0] != "16":
-        raise s.fail("engineVersion", f"{version!r} is not PostgreSQL 16.x")
+        raise s.fail("engineVersion", f"{version!r} is not PostgreSQL 16")
+    if version != "16":
+        # RDS applies minor versions itself (auto minor upgrade) and retires old ones within a
+        # year; a pinned minor would fail to create once retired and drift once upgraded.
+        raise s.fail("engineVersion", f"{version!r}: give the major version only, '16'")
     allocated = s.integer("allocatedStorageGb", 20, 65536)
     maximum = s.integer("maxAllocatedStorageGb", 20, 65536)
     if maximum < allocated:
@@ -351,13 +367,16 @@ def _parse_database(s: _Section) -> DatabaseConfig:
 
 def _parse_backup(s: _Section, region: str) -> BackupConfig:
     copy_region = s.optional_string("copyRegion")
-    copy_retention: int | None = None
+    copy_retention: int | None = s.integer("copyRetentionDays", 1, 36500, None)
     if copy_region is not None:
         if not _REGION.match(copy_region):
             raise s.fail("copyRegion", f"{copy_region!r} is not an AWS region")
         if copy_region == region:
             raise s.fail("copyRegion", f"must differ from the stack region {region}")
-        copy_retention = s.integer("copyRetentionDays", 1, 36500)
+        if copy_retention is None:
+            raise s.fail("copyRetentionDays", "required when copyRegion is set")
+    elif copy_retention is not None:
+        raise s.fail("copyRetentionDays", "has no effect without copyRegion")
     return BackupConfig(
         schedule=s.matching("schedule", _CRON, "a cron(...) expression"),
         retention_days=s.integer("retentionDays", 1, 36500),
@@ -402,10 +421,16 @@ def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
     if not minimum <= desired <= maximum:
         raise s.fail("nodeDesiredSize", f"{desired} is not within {minimum}..{maximum}")
     addons = s.mapping("addonVersions")
-    required = {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
-    missing = sorted(required - set(addons))
+    missing = sorted(set(REQUIRED_ADDONS) - set(addons))
     if missing:
         raise s.fail("addonVersions", f"missing pinned versions for {', '.join(missing)}")
+    # Only the required add-ons are installed, so any other entry is a typo or a leftover.
+    extra = sorted(set(addons) - set(REQUIRED_ADDONS))
+    if extra:
+        raise s.fail(
+            f"addonVersions.{extra[0]}",
+            f"not an add-on this stack installs; expected {', '.join(sorted(REQUIRED_ADDONS))}",
+        )
     for addon, version in addons.items():
         if not re.match(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", version):
             raise s.fail(f"addonVersions.{addon}", f"{version!r} is not a pinned eksbuild version")
@@ -526,8 +551,11 @@ def parse_stack_config(
     """Build a ``StackConfig`` from raw values (``raw(key)`` as the CLI gives them)."""
     source = f"Pulumi.{stack}.yaml"
 
-    def section(key: str) -> _Section:
-        return _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
+    def section(key: str, parse: Callable[..., T], *extra: str) -> T:
+        s = _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
+        parsed = parse(s, *extra)
+        s.reject_unknown()
+        return parsed
 
     top = _Section({"environment": raw("environment")}, prefix=f"{PROJECT}:", source=source)
     environment = top.choice("environment", ENVIRONMENTS)
@@ -539,16 +567,16 @@ def parse_stack_config(
         stack=stack,
         environment=environment,
         region=region,
-        tags=_parse_tags(section("tags")),
-        network=_parse_network(section("network"), region),
-        database=_parse_database(section("database")),
-        backup=_parse_backup(section("backup"), region),
-        cache=_parse_cache(section("cache")),
-        cluster=_parse_cluster(section("cluster"), environment),
-        load_balancer=_parse_load_balancer(section("loadBalancer")),
-        workload=_parse_workload(section("workload")),
-        edge=_parse_edge(section("edge")),
-        alarms=_parse_alarms(section("alarms")),
+        tags=section("tags", _parse_tags),
+        network=section("network", _parse_network, region),
+        database=section("database", _parse_database),
+        backup=section("backup", _parse_backup, region),
+        cache=section("cache", _parse_cache),
+        cluster=section("cluster", _parse_cluster, environment),
+        load_balancer=section("loadBalancer", _parse_load_balancer),
+        workload=section("workload", _parse_workload),
+        edge=section("edge", _parse_edge),
+        alarms=section("alarms", _parse_alarms),
     )
 
 

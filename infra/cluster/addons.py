@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -11,8 +13,12 @@ import pulumi_aws as aws
 # Installed before the nodes join (they cannot become Ready without the CNI) ...
 NODE_BOOTSTRAP_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 # ... and after, since these run as pods and would report DEGRADED with no nodes.
-WORKLOAD_ADDONS: tuple[str, ...] = ("coredns",)
+# metrics-server feeds the resource metrics API; without it the app's HPA never scales.
+WORKLOAD_ADDONS: tuple[str, ...] = ("coredns", "metrics-server")
 REQUIRED_ADDONS: tuple[str, ...] = NODE_BOOTSTRAP_ADDONS + WORKLOAD_ADDONS
+# The VPC CNI ships its network policy agent switched off: without this, every
+# NetworkPolicy the workload declares is accepted by the API server and silently not enforced.
+ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +46,11 @@ class ClusterAddons(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 addon_name=addon,
                 addon_version=version,
+                configuration_values=(
+                    json.dumps(ADDON_CONFIGURATION[addon], sort_keys=True)
+                    if addon in ADDON_CONFIGURATION
+                    else None
+                ),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 opts=pulumi.ResourceOptions(parent=self),

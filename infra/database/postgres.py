@@ -42,8 +42,12 @@ class PostgresDatabaseArgs:
     monitoring_interval_seconds: int = 60
 
     def __post_init__(self) -> None:
-        if not self.engine_version.startswith("16"):
-            raise ValueError(f"engine_version {self.engine_version!r}: PostgreSQL 16 required")
+        if self.engine_version != "16":
+            # Minor versions come from RDS's automatic minor upgrades; a pinned one would
+            # differ from the running engine after the first upgrade and fail once retired.
+            raise ValueError(
+                f"engine_version {self.engine_version!r}: give the PostgreSQL major version, '16'"
+            )
         if not 1 <= self.backup_retention_days <= 35:
             raise ValueError("backup_retention_days must be 1..35 for point-in-time recovery")
         if self.max_allocated_storage_gb < self.allocated_storage_gb:

@@ -11,6 +11,7 @@ from infra.cache.redis import RateLimitCache, RateLimitCacheArgs
 from infra.cluster.eks import EksCluster, EksClusterArgs
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
+from infra.database.postgres import PostgresDatabaseArgs
 from infra.image.registry import image_reference
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
@@ -147,7 +148,7 @@ def test_cache_token_generated_into_secrets_manager(synth: Synth) -> None:
 def test_cluster_refuses_open_endpoint_unless_allowed() -> None:
     base: dict[str, Any] = {
         "cluster_name": "c",
-        "kubernetes_version": "1.32",
+        "kubernetes_version": "1.35",
         "subnet_ids": ["s"],
         "logs_kms_key_arn": LOGS_KEY,
         "log_retention_days": 7,
@@ -163,7 +164,7 @@ def test_cluster_refuses_open_endpoint_unless_allowed() -> None:
 def test_private_only_cluster_and_oidc(synth: Synth) -> None:
     args = EksClusterArgs(
         cluster_name="c",
-        kubernetes_version="1.31",
+        kubernetes_version="1.35",
         subnet_ids=["s1", "s2"],
         logs_kms_key_arn=LOGS_KEY,
         log_retention_days=7,
@@ -184,7 +185,7 @@ def test_private_only_cluster_and_oidc(synth: Synth) -> None:
 def test_node_launch_template_imdsv2_and_encrypted_volumes(synth: Synth, hop_limit: int) -> None:
     args = NodeGroupArgs(
         cluster_name="c",
-        kubernetes_version="1.32",
+        kubernetes_version="1.35",
         cluster_security_group_id="sg-cluster",
         vpc_id="vpc-1",
         vpc_cidr="10.0.0.0/16",
@@ -271,3 +272,29 @@ def test_image_reference_requires_a_digest() -> None:
     assert image_reference("r", "sha256:" + "0" * 64) == "r@sha256:" + "0" * 64
     with pytest.raises(ValueError, match="not of the form sha256"):
         image_reference("r", "latest")
+
+
+def test_database_takes_the_major_version_only() -> None:
+    # Auto minor upgrades own the minor version; a pinned one drifts and is retired within a year.
+    values: dict[str, Any] = {
+        "identifier": "db",
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["s1", "s2"],
+        "client_security_group_id": "sg-nodes",
+        "logs_kms_key_arn": LOGS_KEY,
+        "instance_class": "db.t4g.medium",
+        "allocated_storage_gb": 20,
+        "max_allocated_storage_gb": 40,
+        "backup_retention_days": 7,
+        "backup_window": "02:00-03:00",
+        "maintenance_window": "sun:04:00-sun:05:00",
+        "multi_az": False,
+        "deletion_protection": False,
+        "final_snapshot": False,
+        "slow_statement_ms": 500,
+        "log_retention_days": 7,
+    }
+    PostgresDatabaseArgs(**values, engine_version="16")
+    for bad in ("16.4", "15", "17.2"):
+        with pytest.raises(ValueError, match="major version, '16'"):
+            PostgresDatabaseArgs(**values, engine_version=bad)

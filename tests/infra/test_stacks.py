@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import pytest
 
 from infra.cluster.eks import CONTROL_PLANE_LOG_TYPES
 from infra.tagging import _accepts_tags, is_taggable
+from policies.cluster import SUPPORTED_EKS_VERSIONS
 from stacks import outputs
 from tests.infra.plans import STACKS, dig, one, stack_plan
 
@@ -23,7 +25,7 @@ def stack(request: pytest.FixtureRequest) -> str:
 def test_database_is_private_encrypted_and_recoverable(stack: str) -> None:
     db = one(stack_plan(stack), RDS).inputs
     assert db["engine"] == "postgres"
-    assert db["engineVersion"].startswith("16.")
+    assert db["engineVersion"] == "16"
     assert db["storageEncrypted"] is True
     assert db["kmsKeyId"].startswith("arn:aws:kms:")
     assert db["publiclyAccessible"] is False
@@ -87,7 +89,8 @@ def test_cluster_endpoint_logs_and_encryption(stack: str) -> None:
     if vpc["endpointPublicAccess"]:
         assert vpc["publicAccessCidrs"]
         assert "0.0.0.0/0" not in vpc["publicAccessCidrs"]
-    assert cluster["version"] == "1.32"
+    assert cluster["version"] == "1.35"
+    assert cluster["version"] in SUPPORTED_EKS_VERSIONS
     assert set(cluster["enabledClusterLogTypes"]) == set(CONTROL_PLANE_LOG_TYPES)
     assert cluster["encryptionConfig"]["resources"] == ["secrets"]
     assert cluster["encryptionConfig"]["provider"]["keyArn"].startswith("arn:aws:kms:")
@@ -98,8 +101,31 @@ def test_addons_are_pinned(stack: str) -> None:
         a.inputs["addonName"]: a.inputs["addonVersion"]
         for a in stack_plan(stack).by_type("aws:eks/addon:Addon")
     }
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
+    assert set(addons) == {
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "metrics-server",
+    }
     assert all(v.startswith("v") and "eksbuild" in v for v in addons.values())
+    # kube-proxy must match the control plane's minor version.
+    assert addons["kube-proxy"].startswith("v1.35.")
+
+
+def test_network_policies_are_enforced_by_the_cni(stack: str) -> None:
+    # The workload's NetworkPolicies only take effect with the CNI's policy agent switched on.
+    plan = stack_plan(stack)
+    assert plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    cni = [a for a in plan.by_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+    assert json.loads(cni[0].inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_hpa_has_a_metrics_source(stack: str) -> None:
+    plan = stack_plan(stack)
+    assert plan.by_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    names = {a.inputs["addonName"] for a in plan.by_type("aws:eks/addon:Addon")}
+    assert "metrics-server" in names
 
 
 def test_nat_gateways_per_stack() -> None:

@@ -226,7 +226,7 @@ def baseline(stack: str) -> dict[str, Any]:
             "aws:eks/cluster:Cluster",
             {
                 "name": "hrms",
-                "version": "1.33",
+                "version": "1.35",
                 "roleArn": "arn:role",
                 "vpcConfig": {
                     "endpointPrivateAccess": True,

@@ -66,6 +66,13 @@ def _drop(section: str, key: str) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _rename(section: str, key: str, new_key: str) -> Callable[[dict[str, Any]], None]:
+    def change(values: dict[str, Any]) -> None:
+        values[f"hrms:{section}"][new_key] = values[f"hrms:{section}"].pop(key)
+
+    return change
+
+
 BAD_VALUES = [
     # (stack, change, expected key in message, expected problem)
     (
@@ -161,6 +168,44 @@ BAD_VALUES = [
         _set("cluster", "addonVersions", {"vpc-cni": "v1.19.2-eksbuild.1"}),
         "hrms:cluster.addonVersions",
         "missing pinned versions",
+    ),
+    (
+        "staging",
+        _set(
+            "cluster",
+            "addonVersions",
+            {**committed("staging")["hrms:cluster"]["addonVersions"], "aws-ebs-csi": "v1.0.0"},
+        ),
+        "hrms:cluster.addonVersions.aws-ebs-csi",
+        "not an add-on this stack installs",
+    ),
+    (
+        "staging",
+        _set("database", "engineVersion", "16.4"),
+        "hrms:database.engineVersion",
+        "major version only",
+    ),
+    # A misspelt optional key must not silently drop a cross-region backup copy.
+    ("staging", _set("backup", "copyregion", "eu-central-1"), "hrms:backup.copyregion", "unknown"),
+    (
+        "prod",
+        _rename("backup", "copyRegion", "copyregion"),
+        "hrms:backup.copyRetentionDays",
+        "no effect without copyRegion",
+    ),
+    ("staging", _set("database", "multiAZ", True), "hrms:database.multiAZ", "unknown key"),
+    ("staging", _set("edge", "stage", "x"), "hrms:edge.stage", "unknown key"),
+    (
+        "staging",
+        _set("backup", "copyRetentionDays", 35),
+        "hrms:backup.copyRetentionDays",
+        "no effect without copyRegion",
+    ),
+    (
+        "prod",
+        _drop("backup", "copyRetentionDays"),
+        "hrms:backup.copyRetentionDays",
+        "required when copyRegion",
     ),
     (
         "staging",

@@ -26,7 +26,7 @@ class Db(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             engine="postgres",
-            engine_version="16.4",
+            engine_version="16",
             instance_class="db.t4g.medium",
             allocated_storage=20,
             storage_encrypted=True,
@@ -94,7 +94,7 @@ def test_records_every_resource_with_camel_case_inputs(plan) -> None:  # type: i
     instance = plan.find("aws:rds/instance:Instance", "-instance")
     assert instance.inputs["backupRetentionPeriod"] == 7
     assert instance.inputs["storageEncrypted"] is True
-    assert instance.inputs["engineVersion"] == "16.4"
+    assert instance.inputs["engineVersion"] == "16"
     assert "backup_retention_period" not in instance.inputs
     assert plan.stack == "staging"
     assert plan.project == "hrms"
