@@ -1,11 +1,18 @@
-"""URL map: API v1, OpenAPI schema and docs, health probes."""
+"""URL map: API v1, OpenAPI schema and docs, health probes, the staff-only admin."""
 
+from django.contrib import admin
 from django.db import transaction
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+admin.site.site_header = "HRMS operations"
+admin.site.site_title = "HRMS operations"
+admin.site.index_title = "Tenants and rate limits"
+
 urlpatterns = [
     path("api/v1/", include("app.api_v1")),
+    # Staff sessions only: tenant users have no password and no staff flag.
+    path("admin/", admin.site.urls),
     # Schema and docs touch no data: no per-request transaction (and no connection).
     path(
         "api/schema/",

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from app.ratelimit.models import TenantLimitOverride
+from app.ratelimit.services import tenant_limit_override_revoke, tenant_limit_override_set
 
 
+@admin.register(TenantLimitOverride)
 class TenantLimitOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "tenant",
+        "active",
         "rate_per_second",
         "burst",
         "daily_quota",
@@ -43,6 +45,10 @@ class TenantLimitOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     actions = ("revoke",)
 
+    @admin.display(boolean=True, description="active")
+    def active(self, obj: TenantLimitOverride) -> bool:
+        return obj.is_active(timezone.now())
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # History stays truthful: an override is replaced or revoked, never edited.
         return obj is None and super().has_change_permission(request, obj)
@@ -53,8 +59,6 @@ class TenantLimitOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(
         self, request: HttpRequest, obj: TenantLimitOverride, form: Any, change: bool
     ) -> None:
-        from app.ratelimit.services import tenant_limit_override_set
-
         saved = tenant_limit_override_set(
             tenant=obj.tenant,
             set_by=request.user.get_username(),
@@ -69,16 +73,13 @@ class TenantLimitOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         obj.set_by = saved.set_by
         obj.created_at = saved.created_at
 
-    @admin.action(description="Revoke selected overrides now")
+    @admin.action(description="Revoke selected overrides now", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[TenantLimitOverride]) -> None:
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        from app.ratelimit.runtime import get_runtime
-
-        get_runtime().limits.invalidate()
+        # Setting an override revokes the previous ones, so a tenant has at most one
+        # unrevoked row: revoking the tenant's current override is revoking the selected
+        # row, and the service also refreshes the limiter's cache.
+        tenants = {
+            o.tenant for o in queryset.filter(revoked_at__isnull=True).select_related("tenant")
+        }
+        revoked = sum(tenant_limit_override_revoke(tenant=tenant) for tenant in tenants)
         self.message_user(request, f"Revoked {revoked} override(s).")
-
-
-# Django only imports this module when the admin app is installed; the check keeps a
-# direct import (tests, shell) from requiring it.
-if apps.is_installed("django.contrib.admin"):
-    admin.site.register(TenantLimitOverride, TenantLimitOverrideAdmin)

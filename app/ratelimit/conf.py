@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 BACKENDS = ("redis", "memory", "off", "django-ratelimit")
-DEFAULT_EXEMPT_PATHS = ("/healthz", "/readyz", "/api/schema/", "/api/docs/")
+# The admin is for platform staff, not tenant traffic, so no tenant bucket pays for it.
+DEFAULT_EXEMPT_PATHS = ("/healthz", "/readyz", "/api/schema/", "/api/docs/", "/admin/")
 
 
 @dataclass(frozen=True, kw_only=True)

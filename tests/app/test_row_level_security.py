@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -33,7 +34,7 @@ OUTSIDE_RLS = {
 }
 
 
-def _fetch(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+def _fetch(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         return list(cursor.fetchall())
@@ -82,6 +83,7 @@ def test_unscoped_orm_reads_only_bound_tenant(tenant_a: TenantWorld, tenant_b: T
             assert tenants == {tenant_a.tenant.pk}, model.__name__
         # Asking for B's rows by primary key, without any tenant filter, finds nothing.
         assert not Employee.objects.filter(pk=tenant_b.employee("employee").pk).exists()
+        assert tenant_b.leave_request is not None
         assert not LeaveRequest.objects.filter(pk=tenant_b.leave_request.pk).exists()
 
 
@@ -99,6 +101,7 @@ def test_raw_sql_cannot_update_or_delete_other_tenant(
     with tenant_scope(tenant_b.tenant.pk):
         victim.refresh_from_db()
         assert victim.job_title == "Engineer"
+        assert tenant_b.leave_request is not None
         assert LeaveRequest.objects.filter(pk=tenant_b.leave_request.pk).exists()
 
 

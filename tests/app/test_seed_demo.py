@@ -18,7 +18,8 @@ from app.tenants.tiers import TierName
 def _seed() -> dict[str, Any]:
     out = io.StringIO()
     call_command("seed_demo", "--json", stdout=out)
-    return json.loads(out.getvalue())
+    seeded: dict[str, Any] = json.loads(out.getvalue())
+    return seeded
 
 
 def _client(entry: dict[str, str]) -> APIClient:
