@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +286,25 @@ def _quiet_reraised_futures() -> None:
     loop.set_exception_handler(handler)
 
 
+# Young-generation threshold while a program runs. Everything the runtime creates for a
+# resource (outputs, futures, registrations) stays alive until the run ends, so each full
+# collection re-scans a heap that only grows: with the default (700, 10, 10) the full
+# collections made the per-resource cost grow with N (1.1 ms at 100 resources, 2.2 ms at 3000,
+# half of it GC). Collecting the young generations less often defers the full ones past the
+# run; cyclic garbage is still reclaimed by the young collections.
+_SYNTHESIS_GC_THRESHOLD = (10_000, 20, 20)
+
+
+@contextmanager
+def _deferred_full_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*_SYNTHESIS_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def synthesize(
     program: Callable[[], None],
     *,
@@ -308,7 +329,7 @@ def synthesize(
         stack=stack, project=project, region=values.get("aws:region", DEFAULT_REGION)
     )
     mocks = _StrictMocks(ctx)
-    with _RUN_LOCK:
+    with _RUN_LOCK, _deferred_full_collections():
         monitor = RecordingMonitor(mocks)
         pulumi_config.set_all_config(values, secrets)
         settings.ROOT.set(None)

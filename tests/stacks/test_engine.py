@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pulumi
@@ -230,3 +231,28 @@ def test_plan_round_trips_through_json(plan, tmp_path) -> None:  # type: ignore[
         "inputs",
     }
     assert Plan.load(path) == plan
+
+
+def test_full_collections_are_deferred_during_a_run_and_restored_after() -> None:
+    # Full collections re-scan every output the run keeps alive, so with the default
+    # thresholds the per-resource cost grew with the program's size (scripts/bench/plan.py).
+    seen: list[tuple[int, int, int]] = []
+
+    def program() -> None:
+        seen.append(gc.get_threshold())
+        key = aws.kms.Key("k", enable_key_rotation=True)
+        for index in range(300):
+            aws.cloudwatch.LogGroup(f"lg-{index}", retention_in_days=7, kms_key_id=key.arn)
+
+    default = gc.get_threshold()
+    plan = synthesize(program, stack="gc")
+    assert len(plan.by_type("aws:cloudwatch/logGroup:LogGroup")) == 300
+    assert seen[0][0] >= 10 * default[0]
+    assert gc.get_threshold() == default
+
+    def failing() -> None:
+        raise RuntimeError("program error")
+
+    with pytest.raises(RuntimeError, match="program error"):
+        synthesize(failing, stack="gc")
+    assert gc.get_threshold() == default
