@@ -19,9 +19,22 @@ def parity(
         Path | None,
         typer.Option("--allowed", help="declared differences file (default: stacks/parity.yaml)"),
     ] = None,
+    show_declared: Annotated[
+        bool,
+        typer.Option("--show-declared", help="also list every declared difference and its reason"),
+    ] = False,
 ) -> None:
-    """Exit 1 when the plans differ in any way stacks/parity.yaml does not declare."""
-    from stacks.offline.console import make_console, parity_table
+    """Exit 1 when the plans differ in any way stacks/parity.yaml does not declare.
+
+    Prints a summary, the undeclared differences and stale declarations; the declared
+    differences only with --show-declared (--json always has all of them).
+    """
+    from stacks.offline.console import (
+        make_console,
+        parity_summary,
+        parity_table,
+        stale_declarations_table,
+    )
     from stacks.offline.parity import PARITY_FILE, ParityConfigError, compare, load_allowed
     from stacks.offline.plan import Plan, PlanFormatError
 
@@ -37,27 +50,22 @@ def parity(
     report = compare(staging_plan, prod_plan, declared)
     if json_path is not None:
         report.write(json_path)
-    if report.ok and report.differences:
-        console.print(parity_table(report))
-    for entry in report.unused:
-        console.print(
-            "[yellow]note:[/] declared difference",
-            escape(f"{entry.resource} {entry.property}"),
-            "matched nothing; remove it if it is stale",
-        )
-    declared_count = len(report.differences) - len(report.undeclared)
+    if show_declared and report.declared:
+        console.print(parity_table(report, declared=True))
+    if report.unused:
+        console.print(stale_declarations_table(report))
     if not report.ok:
-        console.print(parity_table(report, only_undeclared=True))
+        console.print(parity_table(report))
+    console.print(parity_summary(report))
+    if not report.ok:
         err.print(
             f"[red]parity fails:[/] {len(report.undeclared)} undeclared difference(s) between "
-            f"{staging_plan.stack} and {prod_plan.stack} (declared: {declared_count}); declare "
-            "intended ones with a reason in stacks/parity.yaml"
+            f"{staging_plan.stack} and {prod_plan.stack}; declare intended ones with a reason in "
+            "stacks/parity.yaml"
         )
         raise typer.Exit(1)
-    console.print(
-        f"[green]parity holds:[/] {report.resources_compared} resources compared, "
-        f"{declared_count} declared difference(s)"
-    )
+    hidden = "" if show_declared or not report.declared else " (--show-declared lists them)"
+    console.print(f"[green]parity holds[/]: every difference is declared{hidden}")
 
 
 def register(app: typer.Typer) -> None:

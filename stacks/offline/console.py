@@ -75,18 +75,21 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parity_table(report: ParityReport, *, only_undeclared: bool = False) -> Table:
-    rows = report.undeclared if only_undeclared else report.differences
-    title = "Undeclared staging/prod differences" if only_undeclared else "Staging/prod differences"
+def parity_table(report: ParityReport, *, declared: bool = False) -> Table:
+    """The undeclared differences (the failures), or with ``declared`` the declared ones."""
+    rows = report.declared if declared else report.undeclared
+    title = (
+        "Declared staging/prod differences" if declared else "Undeclared staging/prod differences"
+    )
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("resource", overflow="fold")
     table.add_column("property", overflow="fold")
     table.add_column(report.staging_stack)
     table.add_column(report.prod_stack)
-    table.add_column("status", overflow="fold")
+    table.add_column("reason" if declared else "status", overflow="fold")
     for diff in rows:
         status = (
-            Text(f"declared: {diff.reason}", style="green")
+            Text(diff.reason or "", style="green")
             if diff.allowed
             else Text("UNDECLARED", style="bold red")
         )
@@ -98,3 +101,32 @@ def parity_table(report: ParityReport, *, only_undeclared: bool = False) -> Tabl
             status,
         )
     return table
+
+
+def stale_declarations_table(report: ParityReport) -> Table:
+    table = Table(
+        title="Stale declarations (matched no difference; remove them or fix their patterns)",
+        title_justify="left",
+    )
+    table.add_column("resource", overflow="fold")
+    table.add_column("property", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for entry in report.unused:
+        table.add_row(Text(entry.resource), Text(entry.property), Text(entry.reason))
+    return table
+
+
+def parity_summary(report: ParityReport) -> Text:
+    """One line of counts: what was compared, what is declared, what fails, what is stale."""
+    undeclared = len(report.undeclared)
+    text = Text.assemble(
+        f"{report.staging_stack} vs {report.prod_stack}: ",
+        f"{report.resources_compared} resources compared, ",
+        f"{len(report.differences)} difference(s): ",
+        (f"{len(report.declared)} declared", "green"),
+        ", ",
+        (f"{undeclared} undeclared", "bold red" if undeclared else "green"),
+        ", ",
+        (f"{len(report.unused)} stale declaration(s)", "yellow" if report.unused else ""),
+    )
+    return text

@@ -115,6 +115,10 @@ class ParityReport:
         return [d for d in self.differences if not d.allowed]
 
     @property
+    def declared(self) -> list[Difference]:
+        return [d for d in self.differences if d.allowed]
+
+    @property
     def ok(self) -> bool:
         return not self.undeclared
 
@@ -124,6 +128,8 @@ class ParityReport:
             "prod": self.prod_stack,
             "ok": self.ok,
             "resourcesCompared": self.resources_compared,
+            "declaredCount": len(self.declared),
+            "undeclaredCount": len(self.undeclared),
             "differences": [d.to_dict() for d in self.differences],
             "unusedDeclarations": [
                 {"resource": u.resource, "property": u.property, "reason": u.reason}

@@ -113,6 +113,80 @@ def test_parity_fails_on_injected_undeclared_difference(
     assert "1 undeclared difference(s)" in result.output
 
 
+def _prod_like(staging_preview: Path, tmp_path: Path, *, multi_az: bool) -> Path:
+    """The staging plan as prod would record it, with the database's Multi-AZ flag set."""
+    data = json.loads(
+        (staging_preview / "plan" / "staging.json").read_text().replace("staging", "prod")
+    )
+    for resource in data["resources"]:
+        if resource["type"] == "aws:rds/instance:Instance":
+            resource["inputs"]["multiAz"] = multi_az
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_parity_default_output_is_the_signal_not_the_declared_rows(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path
+) -> None:
+    prod = _prod_like(staging_preview, tmp_path, multi_az=True)
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text(
+        "allowed:\n"
+        "  - resource: 'aws:rds/instance:Instance::*'\n"
+        "    property: multiAz\n"
+        "    reason: Prod keeps a standby.\n"
+        "  - resource: 'aws:sqs/queue:Queue::*'\n"
+        "    property: '(resource)'\n"
+        "    reason: Queue removed long ago.\n"
+    )
+    staging = str(staging_preview / "plan" / "staging.json")
+    args = ["parity", "--staging", staging, "--prod", str(prod), "--allowed", str(allowed)]
+    result = CliRunner().invoke(cli, [*args, "--json", str(tmp_path / "p.json")])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "1 difference(s): 1 declared, 0 undeclared, 1 stale declaration(s)" in output
+    assert "Prod keeps a standby." not in output
+    assert "--show-declared" in output
+    # Stale declarations are listed: a pattern that matches nothing hides nothing.
+    assert "Stale declarations" in output
+    assert "aws:sqs/queue:Queue::*" in output
+    # The JSON stays complete whatever the console shows.
+    report = json.loads((tmp_path / "p.json").read_text())
+    assert report["declaredCount"] == 1
+    assert report["undeclaredCount"] == 0
+    assert [d["property"] for d in report["differences"]] == ["multiAz"]
+    assert report["differences"][0]["reason"] == "Prod keeps a standby."
+    assert [u["resource"] for u in report["unusedDeclarations"]] == ["aws:sqs/queue:Queue::*"]
+
+    shown = CliRunner().invoke(cli, [*args, "--show-declared"])
+    assert shown.exit_code == 0, shown.output
+    assert "Declared staging/prod differences" in shown.output
+    assert "multiAz" in shown.output
+    assert "Prod keeps a standby." in " ".join(shown.output.split())
+
+
+def test_parity_failure_lists_only_undeclared_rows(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path
+) -> None:
+    prod = _prod_like(staging_preview, tmp_path, multi_az=True)
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text(
+        "allowed:\n  - resource: '*'\n    property: tags.CostCenter\n    reason: Billing.\n"
+    )
+    staging = str(staging_preview / "plan" / "staging.json")
+    result = CliRunner().invoke(
+        cli, ["parity", "--staging", staging, "--prod", str(prod), "--allowed", str(allowed)]
+    )
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "Undeclared staging/prod differences" in output
+    assert "multiAz" in output
+    assert "UNDECLARED" in output
+    assert "Declared staging/prod differences" not in output
+    assert "1 undeclared" in output
+
+
 def test_parity_rejects_declaration_without_reason(
     cli: typer.Typer, staging_preview: Path, tmp_path: Path
 ) -> None:
