@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
+from infra.network.access import client_only_security_group
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 
 REDIS_PORT = 6379
@@ -74,20 +75,13 @@ class RateLimitCache(pulumi.ComponentResource):
             description=f"Subnets of {name}",
             opts=child,
         )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        security_group = client_only_security_group(
+            name,
             vpc_id=args.vpc_id,
+            client_security_group_id=args.client_security_group_id,
+            port=REDIS_PORT,
             description=f"{name}: only the cluster nodes may connect",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-nodes",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            description="Redis protocol (TLS) from the EKS nodes",
+            rule_description="Redis protocol (TLS) from the EKS nodes",
             opts=child,
         )
         slow_log = encrypted_log_group(

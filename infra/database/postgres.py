@@ -12,6 +12,7 @@ from infra.aws_context import aws_context
 from infra.iam import assume_role_policy, managed_policy_arn
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
+from infra.network.access import client_only_security_group
 
 POSTGRES_PORT = 5432
 LOG_EXPORTS: tuple[str, ...] = ("postgresql", "upgrade")
@@ -87,20 +88,13 @@ class PostgresDatabase(pulumi.ComponentResource):
             description=f"Isolated subnets of {args.identifier}",
             opts=child,
         )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        security_group = client_only_security_group(
+            name,
             vpc_id=args.vpc_id,
+            client_security_group_id=args.client_security_group_id,
+            port=POSTGRES_PORT,
             description=f"PostgreSQL {args.identifier}: only the cluster nodes may connect",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-nodes",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="PostgreSQL from the EKS nodes",
+            rule_description="PostgreSQL from the EKS nodes",
             opts=child,
         )
         parameters = aws.rds.ParameterGroup(

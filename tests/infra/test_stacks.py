@@ -64,20 +64,24 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(stack: str) -> None
     assert int(values["log_min_duration_statement"]) > 0
 
 
-def test_database_only_reachable_from_nodes(stack: str) -> None:
+@pytest.mark.parametrize(("store", "port"), [("-db", 5432), ("-cache", 6379)])
+def test_data_stores_only_reachable_from_nodes(stack: str, store: str, port: int) -> None:
     plan = stack_plan(stack)
-    db_sg = plan.find("aws:ec2/securityGroup:SecurityGroup", "-db-sg")
+    store_sg = plan.find("aws:ec2/securityGroup:SecurityGroup", f"{store}-sg")
     node_sg = plan.find("aws:ec2/securityGroup:SecurityGroup", "-nodes-sg")
+    # Every standalone rule attached to the store's group: exactly one, and no egress.
     rules = [
         r
-        for r in plan.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if r.name.endswith("-db-from-nodes")
+        for kind in ("Ingress", "Egress")
+        for r in plan.by_type(f"aws:vpc/securityGroup{kind}Rule:SecurityGroup{kind}Rule")
+        if store_sg.urn in r.dependencies
     ]
-    assert len(rules) == 1
+    assert [r.name for r in rules] == [f"hrms-{stack}{store}-from-nodes"]
     rule = rules[0].inputs
-    assert rule["fromPort"] == rule["toPort"] == 5432
+    assert rule["fromPort"] == rule["toPort"] == port
     assert "cidrIpv4" not in rule
-    assert db_sg.inputs.get("ingress") in (None, [])
+    assert store_sg.inputs.get("ingress") in (None, [])
+    assert store_sg.inputs.get("egress") in (None, [])
     # The rule references the node group's security group (a real dependency, not a CIDR).
     assert node_sg.urn in rules[0].dependencies
 
