@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws_context import aws_context
+from infra.aws_context import AwsContext, aws_context
 from infra.iam import assume_role_policy, policy_document
 from infra.logs import encrypted_log_group
 
@@ -200,7 +200,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self._flow_logs(name, vpc, args)
+        self._flow_logs(name, vpc, args, ctx)
 
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in public]
@@ -245,6 +245,7 @@ class Network(pulumi.ComponentResource):
         name: str,
         vpc: aws.ec2.Vpc,
         args: NetworkArgs,
+        ctx: AwsContext,
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
         log_group = encrypted_log_group(
@@ -256,7 +257,14 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+            # Only flow logs of this account may use the role (confused-deputy guard).
+            assume_role_policy=pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
+                lambda v: assume_role_policy(
+                    "vpc-flow-logs.amazonaws.com",
+                    source_account=v[2],
+                    source_arn=f"arn:{v[0]}:ec2:{v[1]}:{v[2]}:vpc-flow-log/*",
+                )
+            ),
             opts=child,
         )
         aws.iam.RolePolicy(

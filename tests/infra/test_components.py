@@ -54,6 +54,16 @@ def test_network_tiers_routes_endpoints_and_flow_logs(synth: Synth) -> None:
     assert default_sg.get("egress", []) == []
     flow = plan.by_type("aws:ec2/flowLog:FlowLog")[0].inputs
     assert flow["trafficType"] == "ALL"
+    # The delivery role trusts the flow-logs service only on behalf of this account.
+    trust = json.loads(
+        plan.find("aws:iam/role:Role", "net-flow-logs-role").inputs["assumeRolePolicy"]
+    )
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"},
+    }
     log_group = plan.find("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs").inputs
     assert log_group["retentionInDays"] == 14
     assert log_group["kmsKeyId"] == LOGS_KEY
