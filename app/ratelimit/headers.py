@@ -8,6 +8,7 @@ until that policy's quota is whole again) for each.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from app.ratelimit.bucket import MICRO, Decision
@@ -21,7 +22,9 @@ def _seconds(us: int) -> int:
     return max(0, math.ceil(us / MICRO))
 
 
+@functools.lru_cache(maxsize=4096)
 def policy_header(limits: Limits) -> str:
+    # The same few tier and override policies recur on every response: format each once.
     items = [f'"{BURST_POLICY}";q={limits.burst};w={limits.refill_window_s}']
     if limits.daily_quota is not None:
         items.append(f'"{DAILY_POLICY}";q={limits.daily_quota};w=86400')

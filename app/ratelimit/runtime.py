@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -24,31 +25,38 @@ class LimitsCache:
 
     Keeps the database off the hot path; the tier is read from the request's tenant
     each time and override expiry is checked on every call, so only a newly set
-    override can take up to ``ttl_s`` to reach other processes.
+    override can take up to ``ttl_s`` to reach other processes. The effective
+    ``Limits`` is built once per lookup, not per request.
     """
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[int, tuple[float, TenantLimitOverride | None]] = {}
+        # tenant id -> (looked up at, tier, active override or None, limits it yields)
+        self._entries: dict[int, tuple[float, str, TenantLimitOverride | None, Limits]] = {}
 
     def get(self, tenant: Tenant) -> Limits:
+        now = self._clock()
+        entry = self._entries.get(tenant.pk)  # a dict read is atomic; writes take the lock
+        if entry is None or now - entry[0] >= self.ttl_s or entry[1] != tenant.tier:
+            entry = self._refresh(tenant, now)
+        override = entry[2]
+        if override is not None and not override.is_active(timezone.now()):
+            return tier_limits(tenant.tier)
+        return entry[3]
+
+    def _refresh(
+        self, tenant: Tenant, now: float
+    ) -> tuple[float, str, TenantLimitOverride | None, Limits]:
         from app.ratelimit.selectors import tenant_limit_override_active
 
-        now = self._clock()
+        override = tenant_limit_override_active(tenant_id=tenant.pk)
+        base = tier_limits(tenant.tier)
+        entry = (now, tenant.tier, override, override.apply(base) if override else base)
         with self._lock:
-            entry = self._entries.get(tenant.pk)
-        if entry is None or now - entry[0] >= self.ttl_s:
-            override = tenant_limit_override_active(tenant_id=tenant.pk)
-            with self._lock:
-                self._entries[tenant.pk] = (now, override)
-        else:
-            override = entry[1]
-        base = Limits.for_tier_name(tenant.tier)
-        if override is not None and override.is_active(timezone.now()):
-            return override.apply(base)
-        return base
+            self._entries[tenant.pk] = entry
+        return entry
 
     def invalidate(self, tenant_id: int | None = None) -> None:
         with self._lock:
@@ -56,6 +64,12 @@ class LimitsCache:
                 self._entries.clear()
             else:
                 self._entries.pop(tenant_id, None)
+
+
+@functools.cache
+def tier_limits(tier: str) -> Limits:
+    """The tier's limits; the catalog is fixed for the life of the process."""
+    return Limits.for_tier_name(tier)
 
 
 def build_limiter(cfg: RateLimitSettings) -> Limiter | None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from app.ratelimit.admin import TenantLimitOverrideAdmin
 from app.ratelimit.limits import Limits
 from app.ratelimit.models import TenantLimitOverride
+from app.ratelimit.runtime import LimitsCache
 from app.ratelimit.selectors import tenant_limits_effective
 from app.ratelimit.services import tenant_limit_override_revoke, tenant_limit_override_set
 from app.tenants.services import tenant_create
@@ -143,3 +144,45 @@ def test_an_override_reaches_the_middleware_on_commit(
     with django_capture_on_commit_callbacks(execute=True):
         tenant_limit_override_set(tenant=free.tenant, set_by="ops", reason="r", burst=40)
     assert client.get("/api/v1/departments/")["RateLimit-Policy"].startswith('"burst";q=40;')
+
+
+class TestLimitsCache:
+    def test_one_lookup_per_ttl_and_the_same_limits_object(
+        self, tenant: Any, django_assert_num_queries: Any
+    ) -> None:
+        tenant_limit_override_set(tenant=tenant, set_by="ops", reason="r", burst=77)
+        clock = [0.0]
+        cache = LimitsCache(ttl_s=5, clock=lambda: clock[0])
+        with django_assert_num_queries(1):
+            first = cache.get(tenant)
+            second = cache.get(tenant)
+        assert first.burst == 77
+        assert second is first  # built once per lookup, not per request
+        clock[0] = 5.0
+        with django_assert_num_queries(1):
+            cache.get(tenant)
+
+    def test_expiry_is_checked_on_every_call_even_when_cached(
+        self, tenant: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        now = timezone.now()
+        tenant_limit_override_set(
+            tenant=tenant,
+            set_by="ops",
+            reason="r",
+            burst=77,
+            expires_at=now + timedelta(minutes=1),
+            now=now,
+        )
+        cache = LimitsCache(ttl_s=3600)
+        assert cache.get(tenant).burst == 77
+        monkeypatch.setattr(
+            "app.ratelimit.runtime.timezone.now", lambda: now + timedelta(minutes=1)
+        )
+        assert cache.get(tenant) == STARTER
+
+    def test_a_tier_change_applies_at_once(self, tenant: Any) -> None:
+        cache = LimitsCache(ttl_s=3600)
+        assert cache.get(tenant) == STARTER
+        tenant.tier = "professional"
+        assert cache.get(tenant) == Limits.from_tier(TIERS[TierName.PROFESSIONAL])

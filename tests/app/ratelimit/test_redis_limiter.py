@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ from app.ratelimit.backends.memory import MemoryLimiter
 from app.ratelimit.backends.redis import SCRIPT_INNER_COMMANDS, RedisLimiter, redis_client
 from app.ratelimit.bucket import DAY_US, MICRO, Decision, LimitKind
 from app.ratelimit.limits import Limits
+from scripts.local_services.redis import RedisServer
 from tests.app.ratelimit.conftest import hammer_groups
 
 pytestmark = pytest.mark.redis
@@ -173,3 +175,51 @@ def test_noisy_tenant_does_not_reduce_another_tenants_allowance(redis_url: str) 
     assert abs(b.allowed - b.expected(limits_b)) <= 1
     assert len(c.decisions) >= 8  # paced, and slowed by the GIL under 200 threads
     assert c.allowed == len(c.decisions)
+
+
+def test_each_thread_keeps_one_connection_and_returns_it_when_the_thread_ends(
+    redis_conn: redis.Redis, redis_url: str
+) -> None:
+    """Per-thread connections never exhaust the pool, however many threads come and go."""
+    before = int(redis_conn.info("stats")["total_connections_received"])
+    client = redis_client(redis_url, max_connections=2)
+    limiter = RedisLimiter(client)
+    limits = Limits(rate_per_second=1000, burst=1000, daily_quota=None)
+    try:
+        for _ in range(3):
+            assert limiter.hit("same-thread", limits).allowed
+        # One connection loaded the script and served all three calls of this thread.
+        assert int(redis_conn.info("stats")["total_connections_received"]) == before + 1
+
+        # Ten short-lived threads, one after another, on a pool of two: each thread's
+        # connection goes back to the pool when the thread ends.
+        errors: list[BaseException] = []
+
+        def one_hit() -> None:
+            try:
+                assert limiter.hit("thread", limits).allowed
+            except BaseException as exc:  # re-raised in the test thread below
+                errors.append(exc)
+
+        for _ in range(10):
+            thread = threading.Thread(target=one_hit)
+            thread.start()
+            thread.join(timeout=10)
+        assert errors == []
+    finally:
+        client.close()
+
+
+def test_a_thread_connection_survives_a_redis_restart(disposable_redis: RedisServer) -> None:
+    client = redis_client(disposable_redis.url, timeout_s=2)
+    limiter = RedisLimiter(client)
+    limits = Limits(rate_per_second=1000, burst=1000, daily_quota=None)
+    try:
+        assert limiter.hit("restart", limits).allowed
+        disposable_redis.stop()
+        disposable_redis.start()
+        # The pinned connection is stale; redis-py reconnects it once, and the empty
+        # script cache is reloaded after NOSCRIPT.
+        assert limiter.hit("restart", limits).allowed
+    finally:
+        client.close()
