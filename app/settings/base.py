@@ -83,6 +83,10 @@ def database_from_env(default_url: str) -> dict[str, Any]:
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
+    name = str(config.get("NAME") or "")
+    if config["ENGINE"].endswith("sqlite3") and name and not name.startswith(":memory:"):
+        # SQLite creates the file but not its directory, and a fresh checkout has no build/.
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
     return config
 
 

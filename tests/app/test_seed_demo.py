@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -13,6 +17,8 @@ from app.core.rls import tenant_scope
 from app.people.models import Employee
 from app.tenants.models import Tenant
 from app.tenants.tiers import TierName
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _seed() -> dict[str, Any]:
@@ -54,3 +60,27 @@ def test_seed_is_idempotent_and_rotates_credentials(db: None) -> None:
         assert _client(new).get("/api/v1/employees/").status_code == 200
         # The previous demo key and token were revoked by the re-run.
         assert _client(old).get("/api/v1/employees/").status_code == 401
+
+
+def test_seed_works_on_a_fresh_checkout_without_a_database(tmp_path: Path) -> None:
+    """No build/ directory, no tables: the documented command still prints credentials."""
+    database = tmp_path / "missing-dir" / "hrms.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "app.settings.local",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "app" / "manage.py"), "seed_demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    tenants = json.loads(result.stdout)["tenants"]  # stdout is JSON only
+    assert sorted(t["tier"] for t in tenants) == sorted(t.value for t in TierName)
+    assert "pending migration" in result.stderr
+    assert database.exists()
