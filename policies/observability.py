@@ -36,6 +36,10 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SNS_TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+EKS_ADDON = "aws:eks/addon:Addon"
+CONTAINER_INSIGHTS = "ContainerInsights"
+OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
 
 # Each watched type with the inputs that name it in CloudWatch dimensions.
 WATCHED: dict[str, tuple[str, ...]] = {
@@ -80,6 +84,67 @@ def _alarm_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     for target in resources_of(args.resources, *WATCHED):
         if not any(_watches(a, target) for a in alarms):
             violation(report, "no alarm with actions watches this resource.", target.urn)
+
+
+def _insights_cluster_names(alarm: PolicyResource) -> list[Any] | None:
+    """ClusterName values of the ContainerInsights metrics an alarm reads (plain metric or
+    metric-math query); None when it reads none."""
+    metrics: list[Any] = [alarm.props]
+    metrics += [get_path(q, "metric") for q in as_list(get_path(alarm.props, "metricQueries"))]
+    names: list[Any] = []
+    reads = False
+    for metric in metrics:
+        if not isinstance(metric, Mapping) or get_path(metric, "namespace") != CONTAINER_INSIGHTS:
+            continue
+        reads = True
+        dims = get_path(metric, "dimensions")
+        if isinstance(dims, Mapping) and dims.get("ClusterName") is not None:
+            names.append(dims["ClusterName"])
+    return names if reads else None
+
+
+def _installs_insights(addon: PolicyResource, cluster: PolicyResource | None, name: Any) -> bool:
+    if cluster is not None:
+        ids = resource_identity(cluster, "name")
+        return related(
+            addon, cluster, literal_ids=ids, values=[get_path(addon.props, "clusterName")]
+        )
+    # No cluster to match by: any add-on of the stack publishes the metrics it reads.
+    return name is None or get_path(addon.props, "clusterName") == name
+
+
+def _container_insights_installed(args: StackValidationArgs, report: ReportViolation) -> None:
+    addons = [
+        a
+        for a in resources_of(args.resources, EKS_ADDON)
+        if get_path(a.props, "addonName") == OBSERVABILITY_ADDON
+    ]
+    clusters = resources_of(args.resources, EKS_CLUSTER)
+    for alarm in resources_of(args.resources, METRIC_ALARM):
+        names = _insights_cluster_names(alarm)
+        if names is None:
+            continue
+        # The clusters of this stack the alarm is about, else the literal names it reads.
+        watched: list[tuple[PolicyResource | None, Any]] = (
+            [
+                (c, None)
+                for c in clusters
+                if related(alarm, c, literal_ids=resource_identity(c, "name"), values=names)
+            ]
+            or [(None, n) for n in names]
+            or [(None, None)]
+        )
+        for cluster, name in watched:
+            if any(_installs_insights(a, cluster, name) for a in addons):
+                continue
+            label = get_path(cluster.props, "name", cluster.name) if cluster else name
+            violation(
+                report,
+                f"reads {CONTAINER_INSIGHTS} metrics of cluster {label or '(unknown)'}, but no "
+                f"{OBSERVABILITY_ADDON} add-on publishes them there: the alarm would sit in "
+                "INSUFFICIENT_DATA or, if missing data breaches, page from day one.",
+                alarm.urn,
+            )
 
 
 def _alarm_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -127,6 +192,18 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[SOC2("CC7.2"), SOC2("A1.1")],
         remediation="Add an aws.cloudwatch.MetricAlarm on the resource's metrics with "
         "alarm_actions and ok_actions to the stack's SNS topic and a runbook link.",
+    ),
+    HrmsStackPolicy(
+        name="container-insights-installed",
+        description="Alarms on ContainerInsights metrics have the "
+        "amazon-cloudwatch-observability add-on publishing them on their cluster.",
+        resource_types=[METRIC_ALARM],
+        check=_container_insights_installed,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("CC7.2")],
+        remediation="Install the amazon-cloudwatch-observability EKS add-on (pinned, with a "
+        "Pod Identity role carrying CloudWatchAgentServerPolicy) on the cluster the alarm "
+        "watches, or point the alarm at a namespace something publishes.",
     ),
     HrmsResourcePolicy(
         name="alarm-has-actions",

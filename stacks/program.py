@@ -12,6 +12,7 @@ from infra.cluster.addons import (
     ClusterAddonsArgs,
 )
 from infra.cluster.eks import EksCluster, EksClusterArgs
+from infra.cluster.insights import OBSERVABILITY_ADDON, ContainerInsights, ContainerInsightsArgs
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
 from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
@@ -111,6 +112,17 @@ def main() -> None:
         f"{prefix}-addons-workload",
         ClusterAddonsArgs(
             cluster_name=cluster.cluster_name, versions=_addons(cfg, WORKLOAD_ADDONS)
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    )
+    # Publishes the ContainerInsights metrics the node and filesystem alarms read.
+    ContainerInsights(
+        f"{prefix}-insights",
+        ContainerInsightsArgs(
+            cluster_name=cluster.cluster_name,
+            addon_version=cfg.cluster.addon_versions[OBSERVABILITY_ADDON],
+            logs_kms_key_arn=logs_key.key_arn,
+            log_retention_days=cfg.cluster.log_retention_days,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )

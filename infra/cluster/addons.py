@@ -10,12 +10,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.cluster.insights import OBSERVABILITY_ADDON
+
 # Installed before the nodes join (they cannot become Ready without the CNI) ...
 NODE_BOOTSTRAP_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 # ... and after, since these run as pods and would report DEGRADED with no nodes.
 # metrics-server feeds the resource metrics API; without it the app's HPA never scales.
 WORKLOAD_ADDONS: tuple[str, ...] = ("coredns", "metrics-server")
-REQUIRED_ADDONS: tuple[str, ...] = NODE_BOOTSTRAP_ADDONS + WORKLOAD_ADDONS
+# Every add-on a stack pins in addonVersions; the observability one is installed by
+# infra/cluster/insights.py together with its role and log groups.
+REQUIRED_ADDONS: tuple[str, ...] = NODE_BOOTSTRAP_ADDONS + WORKLOAD_ADDONS + (OBSERVABILITY_ADDON,)
 # The VPC CNI ships its network policy agent switched off: without this, every
 # NetworkPolicy the workload declares is accepted by the API server and silently not enforced.
 ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}

@@ -111,6 +111,7 @@ def test_addons_are_pinned(stack: str) -> None:
         "kube-proxy",
         "eks-pod-identity-agent",
         "metrics-server",
+        "amazon-cloudwatch-observability",
     }
     assert all(v.startswith("v") and "eksbuild" in v for v in addons.values())
     # kube-proxy must match the control plane's minor version.

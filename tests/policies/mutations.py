@@ -9,6 +9,19 @@ OPEN_ALL = [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0
 SSH_V6 = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]
 CONTAINER = "spec.template.spec.containers.0"
 SC = f"{CONTAINER}.securityContext"
+INSIGHTS_MATH = [
+    {
+        "id": "ready",
+        "metric": {
+            "namespace": "ContainerInsights",
+            "metricName": "cluster_node_count",
+            "dimensions": {"ClusterName": "hrms"},
+            "stat": "Minimum",
+            "period": 60,
+        },
+    },
+    {"id": "low", "expression": "IF(ready < 2, 1, 0)", "returnData": True},
+]
 
 MUTATIONS: list[Mutation] = [
     # database
@@ -134,6 +147,35 @@ MUTATIONS: list[Mutation] = [
     Mutation("alarms-cover-critical-resources", "cluster-nodes", REMOVE, flagged="cluster"),
     Mutation("alarms-cover-critical-resources", "cache-cpu", REMOVE, flagged="cache"),
     Mutation("alarms-cover-critical-resources", "api-5xx", REMOVE, flagged="stage"),
+    Mutation("container-insights-installed", "cluster-insights", REMOVE, flagged="cluster-nodes"),
+    Mutation(
+        "container-insights-installed",
+        "cluster-insights",
+        "addonName",
+        "adot",
+        flagged="cluster-nodes",
+    ),
+    Mutation(
+        # Installed, but on another cluster than the one the alarm watches.
+        "container-insights-installed",
+        "cluster-insights",
+        "@dependencies",
+        [("aws:eks/nodeGroup:NodeGroup", "nodes")],
+        flagged="cluster-nodes",
+        extra=(("cluster-insights", "clusterName", "other-cluster"),),
+    ),
+    Mutation(
+        # A metric-math alarm on ContainerInsights with no add-on is caught the same way.
+        "container-insights-installed",
+        "cluster-insights",
+        REMOVE,
+        flagged="cluster-nodes",
+        extra=(
+            ("cluster-nodes", "namespace", DELETE),
+            ("cluster-nodes", "dimensions", DELETE),
+            ("cluster-nodes", "metricQueries", INSIGHTS_MATH),
+        ),
+    ),
     Mutation("alarm-has-actions", "db-cpu", "alarmActions", []),
     Mutation("alarm-has-actions", "db-cpu", "okActions", DELETE),
     Mutation("alarm-has-actions", "db-cpu", "actionsEnabled", False),

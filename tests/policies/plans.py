@@ -274,6 +274,18 @@ def baseline(stack: str) -> dict[str, Any]:
             ["cluster", "nodes-lt"],
         ),
         (
+            # Publishes the ContainerInsights metrics the "cluster-nodes" alarm reads.
+            "cluster-insights",
+            "aws:eks/addon:Addon",
+            {
+                "clusterName": "hrms",
+                "addonName": "amazon-cloudwatch-observability",
+                "addonVersion": "v4.10.1-eksbuild.1",
+                "tags": t,
+            },
+            ["cluster", "nodes"],
+        ),
+        (
             "cache",
             "aws:elasticache/replicationGroup:ReplicationGroup",
             {

@@ -32,6 +32,8 @@ class RealMutation:
     value: Any = None
     flagged_type: str | None = None  # the type the violation lands on, if not ``type``
     stacks: tuple[str, ...] = STACKS
+    where: tuple[str, Any] | None = None  # only resources of ``type`` with this (path, value)
+    flagged_where: tuple[str, Any] | None = None  # only flagged resources with this value
 
     @property
     def id(self) -> str:
@@ -172,6 +174,15 @@ REAL_MUTATIONS = [
         None,
         CACHE,
     ),
+    RealMutation(
+        "container-insights-installed",
+        "aws:eks/addon:Addon",
+        REMOVE,
+        None,
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        where=("addonName", "amazon-cloudwatch-observability"),
+        flagged_where=("namespace", "ContainerInsights"),
+    ),
     RealMutation("alarm-has-actions", "aws:cloudwatch/metricAlarm:MetricAlarm", "alarmActions", []),
     RealMutation(
         "log-group-encrypted-retention", "aws:cloudwatch/logGroup:LogGroup", "kmsKeyId", DELETE
@@ -238,17 +249,27 @@ def _get(node: Any, path: str) -> Any:
     return node
 
 
+def _matches(resource: dict[str, Any], where: tuple[str, Any] | None) -> bool:
+    return where is None or _get(resource["inputs"], where[0]) == where[1]
+
+
 def _apply(plan: dict[str, Any], m: RealMutation) -> tuple[dict[str, Any], list[str]]:
     """The mutated plan and the urns the rule must now name."""
     out = copy.deepcopy(plan)
-    targets = [r for r in out["resources"] if r["type"] == m.type]
+    targets = [r for r in out["resources"] if r["type"] == m.type and _matches(r, m.where)]
     if m.path == REMOVE:
         gone = {r["urn"] for r in targets}
         out["resources"] = [r for r in out["resources"] if r["urn"] not in gone]
         for r in out["resources"]:
             r["dependencies"] = [d for d in r["dependencies"] if d not in gone]
-        flagged = [r["urn"] for r in out["resources"] if r["type"] == m.flagged_type]
+        flagged = [
+            r["urn"]
+            for r in out["resources"]
+            if r["type"] == m.flagged_type and _matches(r, m.flagged_where)
+        ]
         return out, flagged
+    if not targets:
+        return out, []
     # Flip a resource where the mutation changes something (e.g. not the open health route).
     target = next((r for r in targets if _get(r["inputs"], m.path) != m.value), targets[0])
     set_path(target["inputs"], m.path, m.value)

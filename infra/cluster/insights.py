@@ -1,0 +1,163 @@
+"""Container Insights: the CloudWatch observability add-on, its Pod Identity role and log groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws_context import aws_context
+from infra.iam import managed_policy_for, policy_document
+from infra.logs import encrypted_log_group
+
+OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
+AGENT_NAMESPACE = "amazon-cloudwatch"
+AGENT_SERVICE_ACCOUNT = "cloudwatch-agent"
+AGENT_POLICY = "CloudWatchAgentServerPolicy"
+# Every group the agent and Fluent Bit write to: "performance" carries the embedded metric
+# format records the ContainerInsights metrics are extracted from; the rest are container,
+# node and data-plane logs.
+LOG_STREAMS: tuple[str, ...] = ("application", "dataplane", "host", "performance")
+
+
+def log_group_name(cluster_name: str, stream: str) -> str:
+    return f"/aws/containerinsights/{cluster_name}/{stream}"
+
+
+def pod_identity_trust_policy(*, cluster_name: str, namespace: str, service_account: str) -> str:
+    """Trust for EKS Pod Identity, narrowed by the session tags it sets to one service
+    account of one cluster, so no other association in the account can use the role."""
+    return policy_document(
+        [
+            {
+                "Sid": "EksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-name": cluster_name,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    }
+                },
+            }
+        ]
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerInsightsArgs:
+    cluster_name: pulumi.Input[str]
+    addon_version: str
+    logs_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int
+
+    def __post_init__(self) -> None:
+        if not self.addon_version.startswith("v"):
+            raise ValueError(
+                f"{OBSERVABILITY_ADDON} version must be pinned (vX.Y.Z-eksbuild.N), "
+                f"got {self.addon_version!r}"
+            )
+        if self.log_retention_days < 1:
+            raise ValueError("log_retention_days must be at least 1")
+
+
+class ContainerInsights(pulumi.ComponentResource):
+    """Publishes the ``ContainerInsights`` metrics the cluster alarms read.
+
+    Install it after the node group: the agent runs as a DaemonSet and the add-on reports
+    DEGRADED until nodes exist to schedule it on.
+    """
+
+    addon_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_names: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: ContainerInsightsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("hrms:cluster:ContainerInsights", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
+        cluster_name = pulumi.Output.from_input(args.cluster_name)
+
+        # Created up front: groups the agent creates itself never expire and use an
+        # AWS-owned key.
+        log_groups = [
+            encrypted_log_group(
+                f"{name}-logs-{stream}",
+                log_group_name=cluster_name.apply(partial(log_group_name, stream=stream)),
+                retention_days=args.log_retention_days,
+                kms_key_arn=args.logs_kms_key_arn,
+                opts=child,
+            )
+            for stream in LOG_STREAMS
+        ]
+        role = aws.iam.Role(
+            f"{name}-agent-role",
+            description=(
+                f"CloudWatch agent ({AGENT_NAMESPACE}/{AGENT_SERVICE_ACCOUNT}) via Pod Identity"
+            ),
+            assume_role_policy=cluster_name.apply(
+                lambda c: pod_identity_trust_policy(
+                    cluster_name=c,
+                    namespace=AGENT_NAMESPACE,
+                    service_account=AGENT_SERVICE_ACCOUNT,
+                )
+            ),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-agent-policy",
+            role=role.name,
+            policy_arn=managed_policy_for(ctx.partition, AGENT_POLICY),
+            opts=child,
+        )
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-agent-identity",
+            cluster_name=cluster_name,
+            namespace=AGENT_NAMESPACE,
+            service_account=AGENT_SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            opts=child,
+        )
+        # Children do not inherit the component's depends_on; the add-on itself must wait
+        # for the nodes its DaemonSet runs on, so it takes them over explicitly.
+        after = _explicit_dependencies(opts)
+        addon = aws.eks.Addon(
+            f"{name}-addon",
+            cluster_name=cluster_name,
+            addon_name=OBSERVABILITY_ADDON,
+            addon_version=args.addon_version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            # Credentials and destinations exist before the first agent pod starts.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*after, *log_groups, attachment, association]
+            ),
+        )
+
+        self.addon_arn = addon.arn
+        self.role_arn = role.arn
+        self.log_group_names = [group.name for group in log_groups]
+        self.register_outputs(
+            {
+                "addon_arn": addon.arn,
+                "role_arn": role.arn,
+                "log_group_names": self.log_group_names,
+            }
+        )
+
+
+def _explicit_dependencies(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    depends_on = opts.depends_on if opts is not None else None
+    if depends_on is None:
+        return []
+    if isinstance(depends_on, pulumi.Resource):
+        return [depends_on]
+    if isinstance(depends_on, list):
+        return [d for d in depends_on if isinstance(d, pulumi.Resource)]
+    raise TypeError("ContainerInsights takes depends_on as resources, not outputs")
