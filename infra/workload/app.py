@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ HTTPS_PORT = 443
 APP_LABELS: dict[str, str] = {"app.kubernetes.io/name": "hrms", "app.kubernetes.io/part-of": "hrms"}
 WEB_LABELS: dict[str, str] = {**APP_LABELS, "app.kubernetes.io/component": "web"}
 MIGRATE_LABELS: dict[str, str] = {**APP_LABELS, "app.kubernetes.io/component": "migrate"}
+# Pod-template annotations carrying a hash of what the pods read through envFrom: env vars
+# are only read at start, so a changed value must change the template to roll the pods.
+CONFIG_CHECKSUM = "checksum/config"
+SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a credential)
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
@@ -123,6 +128,12 @@ def secret_read_policy(
     )
 
 
+def data_checksum(data: Mapping[str, str]) -> str:
+    """Order-independent sha256 of a ConfigMap's or Secret's data."""
+    canonical = json.dumps(dict(data), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _security_context() -> k8s.core.v1.SecurityContextArgs:
     return k8s.core.v1.SecurityContextArgs(
         run_as_non_root=True,
@@ -151,6 +162,8 @@ class HrmsWorkload(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     migration_job_name: str
     provider: k8s.Provider
+    config_checksum: pulumi.Output[str]
+    secret_checksum: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions | None = None
@@ -213,29 +226,30 @@ class HrmsWorkload(pulumi.ComponentResource):
             opts=meta_opts,
         )
 
+        config_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            args.database_host, args.database_port, args.database_secret_arn
+        ).apply(
+            lambda v: {
+                "DJANGO_SETTINGS_MODULE": "app.settings.production",
+                "ALLOWED_HOSTS": ",".join(args.allowed_hosts),
+                "DATABASE_HOST": str(v[0]),
+                "DATABASE_PORT": str(v[1]),
+                "DATABASE_NAME": args.database_name,
+                "DATABASE_SECRET_ARN": str(v[2]),
+                "DATABASE_SSLMODE": "require",
+                "AWS_REGION": args.region,
+                "AWS_DEFAULT_REGION": args.region,
+                # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
+                "DJANGO_SECURE_SSL_REDIRECT": "false",
+                **dict(args.extra_env),
+            }
+        )
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="hrms-config", namespace=ns, labels=APP_LABELS
             ),
-            data=pulumi.Output.all(
-                args.database_host, args.database_port, args.database_secret_arn
-            ).apply(
-                lambda v: {
-                    "DJANGO_SETTINGS_MODULE": "app.settings.production",
-                    "ALLOWED_HOSTS": ",".join(args.allowed_hosts),
-                    "DATABASE_HOST": str(v[0]),
-                    "DATABASE_PORT": str(v[1]),
-                    "DATABASE_NAME": args.database_name,
-                    "DATABASE_SECRET_ARN": str(v[2]),
-                    "DATABASE_SSLMODE": "require",
-                    "AWS_REGION": args.region,
-                    "AWS_DEFAULT_REGION": args.region,
-                    # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
-                    "DJANGO_SECURE_SSL_REDIRECT": "false",
-                    **dict(args.extra_env),
-                }
-            ),
+            data=config_data,
             opts=meta_opts,
         )
         redis_url: pulumi.Output[str] = pulumi.Output.format(
@@ -256,6 +270,12 @@ class HrmsWorkload(pulumi.ComponentResource):
             opts=meta_opts,
         )
 
+        config_checksum = config_data.apply(data_checksum)
+        # Hashed from the secret Outputs, so the result stays marked secret: the digest of a
+        # secret is never shown in a preview or stored in plain state.
+        secret_checksum: pulumi.Output[str] = pulumi.Output.all(*secret_env.values()).apply(
+            lambda values: data_checksum(dict(zip(secret_env, values, strict=True)))
+        )
         env_from = [
             k8s.core.v1.EnvFromSourceArgs(
                 config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name="hrms-config")
@@ -323,7 +343,13 @@ class HrmsWorkload(pulumi.ComponentResource):
                     ),
                 ),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=WEB_LABELS),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=WEB_LABELS,
+                        annotations={
+                            CONFIG_CHECKSUM: config_checksum,
+                            SECRET_CHECKSUM: secret_checksum,
+                        },
+                    ),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=service_account_name,
                         automount_service_account_token=False,
@@ -443,6 +469,8 @@ class HrmsWorkload(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.migration_job_name = job_name
         self.provider = provider
+        self.config_checksum = config_checksum
+        self.secret_checksum = secret_checksum
         self.register_outputs(
             {
                 "namespace": self.namespace,

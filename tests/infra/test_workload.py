@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from infra.workload.app import migration_job_name
+from infra.workload.app import (
+    CONFIG_CHECKSUM,
+    SECRET_CHECKSUM,
+    HrmsWorkload,
+    HrmsWorkloadArgs,
+    Resources,
+    data_checksum,
+    migration_job_name,
+)
+from stacks.offline.plan import Plan
+from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -120,3 +131,82 @@ def test_secrets_never_in_plain_configmap(stack: str) -> None:
     assert data["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
     secret = one(plan, "kubernetes:core/v1:Secret").inputs["stringData"]
     assert set(secret.values()) == {"[secret]"}
+
+
+def _workload_checksums(
+    synth: Synth, *, allowed_hosts: tuple[str, ...], secret_key: str
+) -> tuple[Plan, list[str], list[str]]:
+    """Synthesize the workload alone; return its plan and the resolved checksum values."""
+    config: list[str] = []
+    secret: list[str] = []
+
+    def program() -> None:
+        workload = HrmsWorkload(
+            "w",
+            HrmsWorkloadArgs(
+                kubeconfig=pulumi.Output.secret("{}"),
+                namespace="hrms",
+                image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/hrms@sha256:" + "a" * 64,
+                image_digest="sha256:" + "a" * 64,
+                oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.example",
+                oidc_issuer="https://oidc.example",
+                region="eu-west-1",
+                database_host="db.internal",
+                database_port=5432,
+                database_name="hrms",
+                database_secret_arn="arn:aws:secretsmanager:eu-west-1:111122223333:secret:db",
+                readable_kms_key_arns=["arn:aws:kms:eu-west-1:111122223333:key/db"],
+                cache_host="cache.internal",
+                cache_port=6379,
+                cache_auth_token=pulumi.Output.secret("cache-token"),
+                django_secret_key=pulumi.Output.secret(secret_key),
+                allowed_hosts=allowed_hosts,
+                vpc_cidr="10.0.0.0/16",
+                replicas=2,
+                min_replicas=2,
+                max_replicas=4,
+                target_cpu_percent=65,
+                resources=Resources(
+                    cpu_request="250m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi"
+                ),
+                node_port=30080,
+            ),
+        )
+        workload.config_checksum.apply(config.append)
+        workload.secret_checksum.apply(secret.append)
+
+    return synth(program), config, secret
+
+
+def test_config_change_rolls_the_pods_and_secret_hash_stays_secret(synth: Synth) -> None:
+    base_plan, base_config, base_secret = _workload_checksums(
+        synth, allowed_hosts=("api.example.com",), secret_key="k" * 50
+    )
+    annotations = one(base_plan, DEPLOYMENT).inputs["spec"]["template"]["metadata"]["annotations"]
+    config_data = one(base_plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
+    # The annotation is the hash of exactly the data the ConfigMap carries.
+    assert annotations[CONFIG_CHECKSUM] == data_checksum(config_data) == base_config[0]
+    # The secret's hash is recorded only as a secret, never in clear.
+    assert annotations[SECRET_CHECKSUM] == "[secret]"
+    assert "k" * 50 not in json.dumps(one(base_plan, DEPLOYMENT).inputs)
+
+    hosts_plan, hosts_config, hosts_secret = _workload_checksums(
+        synth, allowed_hosts=("api.example.com", "api2.example.com"), secret_key="k" * 50
+    )
+    changed = one(hosts_plan, DEPLOYMENT).inputs["spec"]["template"]["metadata"]["annotations"]
+    assert changed[CONFIG_CHECKSUM] != annotations[CONFIG_CHECKSUM]
+    assert hosts_config != base_config
+    assert hosts_secret == base_secret
+
+    _, key_config, key_secret = _workload_checksums(
+        synth, allowed_hosts=("api.example.com",), secret_key="r" * 50
+    )
+    assert key_config == base_config
+    assert key_secret != base_secret
+    assert len(key_secret[0]) == 64
+
+
+def test_data_checksum_ignores_key_order_but_not_values() -> None:
+    assert data_checksum({"A": "1", "B": "2"}) == data_checksum({"B": "2", "A": "1"})
+    assert data_checksum({"A": "1"}) != data_checksum({"A": "2"})
+    assert data_checksum({"A": "1"}) != data_checksum({"A": "1", "B": ""})
