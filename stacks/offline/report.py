@@ -1,4 +1,4 @@
-"""The HTML preview report: per stack its resource tree and counts, parity, and policy verdicts."""
+"""The HTML preview report: a per-stack summary, the auditor view, then trees, parity, verdicts."""
 
 from __future__ import annotations
 
@@ -112,6 +112,64 @@ def rule_rows(policies: Mapping[str, dict[str, Any]]) -> list[RuleRow]:
     return sorted(rows.values(), key=lambda r: r.name)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SummaryRow:
+    """One stack at a glance: size, parity with its sibling, and the policy verdict."""
+
+    stack: str
+    resources: int
+    parity: str
+    parity_ok: bool | None  # None: not compared
+    policy: str
+    mandatory: int | None  # None: not evaluated
+    advisory: int | None
+
+
+def _parity_status(
+    parity: ParityReport | None, parity_error: str | None
+) -> tuple[str, bool | None]:
+    if parity_error:
+        return "declarations invalid", False
+    if parity is None:
+        return "not compared", None
+    if parity.ok:
+        return "holds", True
+    return f"{len(parity.undeclared)} undeclared", False
+
+
+def summary_rows(
+    plans: list[Plan],
+    parity: ParityReport | None,
+    policies: Mapping[str, dict[str, Any]],
+    parity_error: str | None = None,
+) -> list[SummaryRow]:
+    parity_text, parity_ok = _parity_status(parity, parity_error)
+    rows = []
+    for plan in plans:
+        result = policies.get(plan.stack)
+        mandatory: int | None = None
+        advisory: int | None = None
+        verdict = "not evaluated"
+        if result is not None:
+            levels = [str(v.get("enforcement", "mandatory")) for v in result.get("violations", [])]
+            # The engine reports "remediate" as mandatory; only advisory findings pass.
+            advisory = sum(level == "advisory" for level in levels)
+            mandatory = len(levels) - advisory
+            verdict = f"{mandatory} mandatory, {advisory} advisory"
+        rows.append(
+            SummaryRow(
+                stack=plan.stack,
+                resources=sum(plan.counts_by_type().values()),
+                parity=parity_text,
+                parity_ok=parity_ok,
+                policy=verdict,
+                mandatory=mandatory,
+                advisory=advisory,
+            )
+        )
+    return rows
+
+
 def build_context(
     plans: list[Plan],
     parity: ParityReport | None,
@@ -134,6 +192,7 @@ def build_context(
         "parity": parity,
         "parity_error": parity_error,
         "rules": rule_rows(policies),
+        "summary": summary_rows(plans, parity, policies, parity_error),
     }
 
 

@@ -66,8 +66,54 @@ def test_report_has_tree_counts_and_parity(plans_dir: Path, tmp_path: Path) -> N
     # Names come from programs and plan files: escaped, never markup.
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    # No policy results yet: no auditor section.
+    # No policy results yet: no auditor section, and the summary says so.
     assert 'id="auditor"' not in html
+    assert html.count('<td class="muted">not evaluated</td>') == 2
+    assert html.count('<td class="fail">1 undeclared</td>') == 2
+    # Long trees are collapsed under the summary.
+    assert "<details>\n<summary>Resource tree (2 resources)</summary>" in html
+
+
+def test_summary_comes_first_then_auditor_then_details(plans_dir: Path, tmp_path: Path) -> None:
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text(
+        "allowed:\n  - resource: 'aws:rds/instance:Instance::*'\n    property: multiAz\n"
+        "    reason: standby in prod\n"
+    )
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    rule = {"name": "r", "enforcement": "mandatory", "resources_checked": 1}
+    (policy / "staging.json").write_text(
+        json.dumps(
+            {
+                "rules": [rule],
+                "violations": [
+                    {"rule": "r", "urn": "u1", "message": "m", "enforcement": "mandatory"},
+                    {"rule": "r", "urn": "u2", "message": "m", "enforcement": "remediate"},
+                    {"rule": "r", "urn": "u3", "message": "m", "enforcement": "advisory"},
+                ],
+            }
+        )
+    )
+    html = write_report(plans_dir, tmp_path / "report", parity_file=allowed).read_text()
+    positions = [
+        html.index(marker)
+        for marker in ('id="summary"', 'id="auditor"', 'id="stack-staging"', 'id="parity"')
+    ]
+    assert positions == sorted(positions)
+    summary = html[positions[0] : positions[1]]
+    assert '<a href="#stack-staging">staging</a></td><td class="num">2</td>' in summary
+    assert summary.count('<td class="pass">holds</td>') == 2
+    # "remediate" is enforced like mandatory; prod has no policy results.
+    assert '<td class="fail">2 mandatory, 1 advisory</td>' in summary
+    assert '<td class="muted">not evaluated</td>' in summary
+
+
+def test_summary_flags_invalid_parity_declarations(plans_dir: Path, tmp_path: Path) -> None:
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text("allowed: [{resource: '*'}]\n")
+    html = write_report(plans_dir, tmp_path / "report", parity_file=allowed).read_text()
+    assert html.count('<td class="fail">declarations invalid</td>') == 2
 
 
 def test_declared_difference_shows_its_reason(plans_dir: Path, tmp_path: Path) -> None:
