@@ -25,6 +25,7 @@ class TenantEdgeArgs:
     log_retention_days: int
     backend_port: int = 80
     health_path: str = "healthz"
+    api_prefix: str = "api"
     manage_account_logging_role: bool = True
     tiers: Mapping[TierName, Tier] = field(default_factory=lambda: dict(TIERS))
 
@@ -74,6 +75,7 @@ class TenantEdge(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 backend_port=args.backend_port,
                 health_path=args.health_path,
+                api_prefix=args.api_prefix,
                 manage_account_logging_role=args.manage_account_logging_role,
             ),
             opts=child,

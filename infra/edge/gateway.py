@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -42,6 +43,9 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
 }
 ACCESS_LOG_FORMAT = json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
 
+# A literal segment: no "{param}" or "{proxy+}", which would match more than its own name.
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ApiGatewayArgs:
@@ -54,6 +58,8 @@ class ApiGatewayArgs:
     log_retention_days: int
     backend_port: int = 80
     health_path: str = "healthz"
+    # The app's URL prefix for the tenant API (app/urls.py: api/v1/, api/schema/, api/docs/).
+    api_prefix: str = "api"
     integration_timeout_ms: int = 29_000
     # API Gateway's CloudWatch role is one setting per account and region. Exactly one
     # stack per account must own it, or two stacks overwrite each other.
@@ -76,19 +82,68 @@ class ApiGatewayArgs:
             raise ValueError(f"ApiGatewayArgs.backend_port={self.backend_port}: not a TCP port")
         if not 50 <= self.integration_timeout_ms <= 29_000:
             raise ValueError("ApiGatewayArgs.integration_timeout_ms must be within 50..29000")
-        if "/" in self.health_path or not self.health_path:
-            raise ValueError(f"ApiGatewayArgs.health_path {self.health_path!r}: one path segment")
+        for field, value in (("health_path", self.health_path), ("api_prefix", self.api_prefix)):
+            if not _PATH_SEGMENT.fullmatch(value):
+                raise ValueError(
+                    f"ApiGatewayArgs.{field} {value!r}: one literal path segment [A-Za-z0-9._-]"
+                )
+        if self.health_path == self.api_prefix:
+            raise ValueError("ApiGatewayArgs.health_path and api_prefix must differ")
         check_retention(self.log_retention_days, field="ApiGatewayArgs.log_retention_days")
 
 
 @dataclass(frozen=True)
 class _Route:
-    """One API resource: the path part it adds under the root and whether it needs a key."""
+    """One API resource: its path part, its parent and the method (if any) it exposes."""
 
     role: str
     path_part: str
+    parent: str | None  # role of the parent route; None is the API root
+    http_method: str | None  # None: a path prefix that only holds children
     api_key_required: bool
     backend_path: str
+
+    @property
+    def greedy(self) -> bool:
+        return self.path_part.endswith("+}")
+
+
+def tenant_routes(args: ApiGatewayArgs) -> tuple[_Route, ...]:
+    """What the public edge exposes: the health probe and the API under its prefix, nothing else.
+
+    The app also serves the staff admin and the readiness probe; they have no route here,
+    so API Gateway answers 403 for them and they never reach the app. A greedy path at the
+    root would forward every path to the app, whatever the app adds later.
+    """
+    prefix = args.api_prefix
+    return (
+        _Route(
+            "health",
+            args.health_path,
+            parent=None,
+            http_method="GET",
+            api_key_required=False,
+            backend_path=args.health_path,
+        ),
+        _Route(
+            "api-prefix",
+            prefix,
+            parent=None,
+            http_method=None,
+            api_key_required=True,
+            backend_path=prefix,
+        ),
+        # The tenant API: API Gateway meters it per key, so no unauthenticated route may
+        # reach the app except the health probe.
+        _Route(
+            "api-proxy",
+            "{proxy+}",
+            parent="api-prefix",
+            http_method="ANY",
+            api_key_required=True,
+            backend_path=f"{prefix}/{{proxy}}",
+        ),
+    )
 
 
 class ApiGateway(pulumi.ComponentResource):
@@ -126,35 +181,34 @@ class ApiGateway(pulumi.ComponentResource):
             opts=child,
         )
 
-        routes = (
-            _Route(
-                "health", args.health_path, api_key_required=False, backend_path=args.health_path
-            ),
-            # Everything else is the tenant API: API Gateway meters it per key, so no
-            # unauthenticated route may reach the app except the health probe.
-            _Route("proxy", "{proxy+}", api_key_required=True, backend_path="{proxy}"),
-        )
+        routes = tenant_routes(args)
+        resources: dict[str, aws.apigateway.Resource] = {}
         wiring: list[pulumi.CustomResource] = []
         for route in routes:
+            parent_id = api.root_resource_id if route.parent is None else resources[route.parent].id
             resource = aws.apigateway.Resource(
                 f"{name}-{route.role}",
                 rest_api=api.id,
-                parent_id=api.root_resource_id,
+                parent_id=parent_id,
                 path_part=route.path_part,
                 opts=child,
             )
-            is_proxy = route.role == "proxy"
-            http_method = "ANY" if is_proxy else "GET"
+            resources[route.role] = resource
+            wiring.append(resource)
+            if route.http_method is None:
+                continue
             method = aws.apigateway.Method(
                 f"{name}-{route.role}-method",
                 rest_api=api.id,
                 resource_id=resource.id,
-                http_method=http_method,
+                http_method=route.http_method,
                 authorization="NONE",
                 api_key_required=route.api_key_required,
-                request_parameters={"method.request.path.proxy": True} if is_proxy else None,
+                request_parameters=({"method.request.path.proxy": True} if route.greedy else None),
                 opts=child,
             )
+            # The greedy match ("v1/employees/" under /api) replaces {proxy} in the backend
+            # path, so the app sees the same path the tenant asked for: /api/v1/employees/.
             uri = pulumi.Output.concat(
                 "http://", args.nlb_dns_name, f":{args.backend_port}/{route.backend_path}"
             )
@@ -164,25 +218,28 @@ class ApiGateway(pulumi.ComponentResource):
                 resource_id=resource.id,
                 http_method=method.http_method,
                 type="HTTP_PROXY",
-                integration_http_method=http_method,
+                integration_http_method=route.http_method,
                 connection_type="VPC_LINK",
                 connection_id=link.id,
                 uri=uri,
                 timeout_milliseconds=args.integration_timeout_ms,
                 request_parameters=(
                     {"integration.request.path.proxy": "method.request.path.proxy"}
-                    if is_proxy
+                    if route.greedy
                     else None
                 ),
                 opts=child,
             )
-            wiring += [resource, method, integration]
+            wiring += [method, integration]
 
         # A deployment is a snapshot: redeploy whenever a route, its key requirement or
         # its backend changes, otherwise the stage keeps serving the old snapshot.
         shape = json.dumps(
-            [[r.path_part, r.api_key_required, r.backend_path, args.backend_port] for r in routes]
-            + [args.integration_timeout_ms]
+            [
+                [r.role, r.parent, r.path_part, r.http_method, r.api_key_required, r.backend_path]
+                for r in routes
+            ]
+            + [args.backend_port, args.integration_timeout_ms]
         )
         redeploy = pulumi.Output.all(*[r.id for r in wiring]).apply(
             lambda ids: hashlib.sha256((shape + "|".join(map(str, ids))).encode()).hexdigest()

@@ -39,14 +39,14 @@ def plan(synth: Synth) -> Plan:
 
 
 def test_every_method_but_health_requires_an_api_key(plan: Plan) -> None:
-    resources = {r.urn: r for r in plan.by_type("aws:apigateway/resource:Resource")}
+    resources = plan.by_type("aws:apigateway/resource:Resource")
     methods = plan.by_type("aws:apigateway/method:Method")
-    assert len(methods) == len(resources) == 2
+    # Three resources (healthz, api, api/{proxy+}); the api prefix holds no method.
+    assert len(resources) == 3
+    assert len(methods) == 2
     by_path = {}
     for method in methods:
-        (resource,) = (
-            r for r in resources.values() if method.inputs["resourceId"].startswith(r.name)
-        )
+        (resource,) = (r for r in resources if r.urn in method.dependencies)
         by_path[resource.inputs["pathPart"]] = method.inputs
     assert by_path["{proxy+}"]["apiKeyRequired"] is True
     assert by_path["{proxy+}"]["httpMethod"] == "ANY"
@@ -65,7 +65,7 @@ def test_routes_reach_the_internal_nlb_through_the_vpc_link(plan: Plan) -> None:
         assert integration.inputs["uri"].startswith(
             "http://app-abc.elb.eu-west-1.amazonaws.com:80/"
         )
-    (proxy,) = (i for i in integrations if i.inputs["uri"].endswith("/{proxy}"))
+    (proxy,) = (i for i in integrations if i.inputs["uri"].endswith("/api/{proxy}"))
     assert proxy.inputs["requestParameters"] == {
         "integration.request.path.proxy": "method.request.path.proxy"
     }
@@ -105,8 +105,25 @@ def test_deployment_waits_for_every_method_and_integration(plan: Plan) -> None:
     wiring = plan.by_type("aws:apigateway/method:Method") + plan.by_type(
         "aws:apigateway/integration:Integration"
     )
+    wiring += plan.by_type("aws:apigateway/resource:Resource")
     assert {w.urn for w in wiring} <= set(deployment.dependencies)
     assert deployment.inputs["triggers"]["redeployment"]
+
+
+def _redeployment(synth: Synth, **overrides: Any) -> str:
+    plan = synth(lambda: TenantEdge("hrms-test-edge", edge_args(**overrides)))
+    (deployment,) = plan.by_type("aws:apigateway/deployment:Deployment")
+    return str(deployment.inputs["triggers"]["redeployment"])
+
+
+def test_a_route_change_redeploys_the_stage(synth: Synth) -> None:
+    # A stage serves the deployment snapshot it points at: without a new trigger value a
+    # changed route would exist on the API but never be served.
+    same = _redeployment(synth)
+    assert _redeployment(synth) == same
+    assert _redeployment(synth, api_prefix="tenant-api") != same
+    assert _redeployment(synth, health_path="health") != same
+    assert _redeployment(synth, backend_port=8080) != same
 
 
 def test_every_log_group_is_encrypted_and_expires(plan: Plan) -> None:
@@ -209,6 +226,11 @@ def test_edge_limits_below_the_largest_tier_are_refused(
         ({"throttle_rate_limit": 20_000}, "throttle_rate_limit"),
         ({"throttle_burst_limit": 6_000}, "throttle_burst_limit"),
         ({"health_path": "a/b"}, "health_path"),
+        ({"health_path": "{proxy+}"}, "health_path"),
+        ({"api_prefix": ""}, "api_prefix"),
+        ({"api_prefix": "{proxy+}"}, "api_prefix"),
+        ({"api_prefix": "api/v1"}, "api_prefix"),
+        ({"api_prefix": "healthz"}, "must differ"),
     ],
 )
 def test_bad_gateway_settings_fail_naming_the_setting(
