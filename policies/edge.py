@@ -39,6 +39,8 @@ WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 # Ordered smallest to largest, as in app/tenants/tiers.py (a test keeps them equal).
 TIER_ORDER = ["free", "starter", "professional", "enterprise"]
 HEALTH_PATHS = ["healthz", "readyz", "health"]
+# API Gateway's greedy path variable: matches the rest of the path, any depth.
+GREEDY_PATH_PART = re.compile(r"\{[A-Za-z0-9._-]+\+\}")
 
 
 def _method_auth(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -61,6 +63,58 @@ def _method_auth(args: StackValidationArgs, report: ReportViolation) -> None:
             f"{get_path(method.props, 'httpMethod', '?')} on {where} requires neither an API key "
             "nor an authorizer.",
             method.urn,
+        )
+
+
+def _parent_resources(
+    resource: PolicyResource, rest_resources: list[PolicyResource]
+) -> list[PolicyResource]:
+    """The API resources ``resource`` may hang off; none means the API's root resource.
+
+    parent_id is an output (the root's id, or another resource's id) and is unknown in a
+    preview, so the link is the engine's dependency edge: on parentId itself where the
+    engine records per-property dependencies, else any dependency on another API resource.
+    """
+    by_property = resource.property_dependencies.get("parentId")
+    candidates = list(by_property) if by_property else list(resource.dependencies)
+    return [
+        r
+        for r in rest_resources
+        if r.urn != resource.urn and any(d.urn == r.urn for d in candidates)
+    ]
+
+
+def _has_literal_prefix(
+    resource: PolicyResource, rest_resources: list[PolicyResource], seen: frozenset[str]
+) -> bool:
+    """Whether every route from ``resource`` up to the root passes a literal path part."""
+    parents = _parent_resources(resource, rest_resources)
+    if not parents:
+        return False
+    for parent in parents:
+        if parent.urn in seen:
+            return False
+        # A path parameter ({tenant}) matches any segment, so it is no prefix by itself.
+        is_parameter = str(get_path(parent.props, "pathPart", "")).startswith("{")
+        if is_parameter and not _has_literal_prefix(parent, rest_resources, seen | {parent.urn}):
+            return False
+    return True
+
+
+def _no_root_proxy(args: StackValidationArgs, report: ReportViolation) -> None:
+    rest_resources = resources_of(args.resources, REST_RESOURCE)
+    for resource in rest_resources:
+        part = str(get_path(resource.props, "pathPart", ""))
+        if not GREEDY_PATH_PART.fullmatch(part):
+            continue
+        if _has_literal_prefix(resource, rest_resources, frozenset({resource.urn})):
+            continue
+        violation(
+            report,
+            f"pathPart {part} has no literal prefix above it: every path of the API, including "
+            "backend pages never meant for tenants (admin, internal probes), reaches the "
+            "integration.",
+            resource.urn,
         )
 
 
@@ -157,6 +211,18 @@ POLICIES: list[HrmsPolicy] = [
                 }
             }
         ),
+    ),
+    HrmsStackPolicy(
+        name="apigw-no-root-proxy",
+        description="No API Gateway greedy path ({proxy+}) sits directly under the root: "
+        "everything exposed is under an explicit path prefix.",
+        resource_types=[REST_RESOURCE],
+        check=_no_root_proxy,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("CC6.1"), SOC2("CC6.6")],
+        remediation="Create a literal prefix resource (e.g. path_part='api') under the root "
+        "and put the {proxy+} resource under it, with the integration URI "
+        "http://<backend>/api/{proxy}; add other public paths as their own resources.",
     ),
     HrmsResourcePolicy(
         name="apigw-usage-plan-limits",

@@ -126,6 +126,29 @@ MUTATIONS: list[Mutation] = [
         "@dependencies",
         [("aws:apigateway/restApi:RestApi", "api"), ("aws:apigateway/resource:Resource", "proxy")],
     ),
+    Mutation(
+        # {proxy+} hung off the root: every path, /admin/ included, reaches the backend.
+        "apigw-no-root-proxy",
+        "proxy",
+        "@dependencies",
+        [("aws:apigateway/restApi:RestApi", "api")],
+        extra=(("proxy", "parentId", "root"),),
+    ),
+    Mutation(
+        # A path parameter is no prefix: /{tenant}/{proxy+} still matches /admin/login/.
+        "apigw-no-root-proxy",
+        "api-prefix",
+        "pathPart",
+        "{tenant}",
+        flagged="proxy",
+    ),
+    Mutation(
+        # The prefix resource removed: the greedy path is left hanging off the root.
+        "apigw-no-root-proxy",
+        "api-prefix",
+        REMOVE,
+        flagged="proxy",
+    ),
     Mutation("apigw-usage-plan-limits", "plan-free", "throttleSettings.rateLimit", DELETE),
     Mutation("apigw-usage-plan-limits", "plan-free", "throttleSettings.burstLimit", 0),
     Mutation("apigw-usage-plan-limits", "plan-free", "quotaSettings.limit", DELETE),

@@ -306,10 +306,16 @@ def baseline(stack: str) -> dict[str, Any]:
             ["api"],
         ),
         (
+            "api-prefix",
+            "aws:apigateway/resource:Resource",
+            {"pathPart": "api", "restApi": "api-1", "parentId": "root"},
+            ["api"],
+        ),
+        (
             "proxy",
             "aws:apigateway/resource:Resource",
-            {"pathPart": "{proxy+}", "restApi": "api-1", "parentId": "root"},
-            ["api"],
+            {"pathPart": "{proxy+}", "restApi": "api-1", "parentId": "res-api-prefix"},
+            ["api", "api-prefix"],
         ),
         (
             "health-get",

@@ -26,7 +26,7 @@ def _hits(plan: dict[str, Any]) -> list[str]:
 
 
 def _urn(plan: dict[str, Any], name: str) -> str:
-    return next(r["urn"] for r in plan["resources"] if r["name"] == name)
+    return next(str(r["urn"]) for r in plan["resources"] if r["name"] == name)
 
 
 def test_metric_math_alarm_passes_with_the_add_on(stack: str) -> None:

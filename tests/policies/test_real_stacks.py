@@ -49,6 +49,7 @@ RDS = "aws:rds/instance:Instance"
 EKS = "aws:eks/cluster:Cluster"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 STAGE = "aws:apigateway/stage:Stage"
+REST_RESOURCE = "aws:apigateway/resource:Resource"
 VPC = "aws:ec2/vpc:Vpc"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONTAINER = "spec.template.spec.containers.0"
@@ -138,6 +139,16 @@ REAL_MUTATIONS = [
     ),
     RealMutation(
         "apigw-method-requires-auth", "aws:apigateway/method:Method", "apiKeyRequired", False
+    ),
+    RealMutation(
+        # Without the /api prefix resource the greedy path hangs off the root.
+        "apigw-no-root-proxy",
+        REST_RESOURCE,
+        REMOVE,
+        None,
+        REST_RESOURCE,
+        where=("pathPart", "api"),
+        flagged_where=("pathPart", "{proxy+}"),
     ),
     RealMutation(
         "apigw-usage-plan-limits", "aws:apigateway/usagePlan:UsagePlan", "quotaSettings", DELETE

@@ -9,7 +9,7 @@ import pytest
 from policies.registry import all_policies
 from tests.policies.conftest import STACKS, run
 from tests.policies.mutations import MUTATIONS
-from tests.policies.plans import Mutation, baseline, mutate, urn
+from tests.policies.plans import REMOVE, Mutation, baseline, mutate, urn
 
 pytestmark = pytest.mark.policy
 
@@ -73,3 +73,28 @@ def test_violation_names_the_resource_and_property() -> None:
     assert hit.urn == urn("prod", "aws:rds/instance:Instance", "db")
     assert "publiclyAccessible" in hit.message
     assert hit.severity == "critical"
+
+
+def test_greedy_path_is_allowed_below_a_literal_prefix_at_any_depth() -> None:
+    # /api/{version}/{proxy+}: the literal "api" above the parameter still bounds it.
+    plan = baseline("prod")
+    by_name = {r["name"]: r for r in plan["resources"]}
+    version = {
+        **by_name["api-prefix"],
+        "urn": urn("prod", "aws:apigateway/resource:Resource", "version"),
+        "name": "version",
+        "dependencies": [by_name["api"]["urn"], by_name["api-prefix"]["urn"]],
+        "inputs": {"pathPart": "{version}", "restApi": "api-1", "parentId": "res-api-prefix"},
+    }
+    plan["resources"].append(version)
+    by_name["proxy"]["dependencies"] = [by_name["api"]["urn"], version["urn"]]
+    assert run(plan).for_rule("apigw-no-root-proxy") == []
+
+
+def test_root_proxy_violation_names_the_greedy_resource() -> None:
+    plan = mutate(baseline("staging"), Mutation("apigw-no-root-proxy", "api-prefix", REMOVE))
+    (hit,) = run(plan).for_rule("apigw-no-root-proxy")
+    assert hit.urn == urn("staging", "aws:apigateway/resource:Resource", "proxy")
+    assert "{proxy+}" in hit.message
+    assert hit.severity == "high"
+    assert hit.enforcement == "mandatory"
