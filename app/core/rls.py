@@ -140,3 +140,99 @@ class EnableTenantRowLevelSecurity(Operation):
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (self.__class__.__qualname__, [self.table], {"column": self.column})
+
+
+def tenant_key_sql(table: str) -> list[str]:
+    # A composite foreign key needs a unique key to point at; ``id`` is already unique,
+    # so this adds no real constraint, only the (tenant_id, id) target.
+    return [f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_tenant_key" UNIQUE (tenant_id, id)']
+
+
+def same_tenant_reference_sql(table: str, column: str, target: str) -> list[str]:
+    # Referential checks bypass row-level security, so a plain foreign key would accept
+    # another tenant's id; pairing it with tenant_id makes the database refuse the link.
+    # Checked per statement; DEFERRABLE so loaddata's SET CONSTRAINTS ALL DEFERRED works.
+    return [
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{column}_same_tenant" '
+        f'FOREIGN KEY (tenant_id, "{column}") REFERENCES "{target}" (tenant_id, id) '
+        "DEFERRABLE INITIALLY IMMEDIATE"
+    ]
+
+
+class _PostgresSql(Operation):
+    """Base for schema-only operations that exist on PostgreSQL and nowhere else."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def forwards_sql(self) -> list[str]:
+        raise NotImplementedError
+
+    def backwards_sql(self) -> list[str]:
+        raise NotImplementedError
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for sql in self.forwards_sql():
+                schema_editor.execute(sql)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for sql in self.backwards_sql():
+                schema_editor.execute(sql)
+
+
+class AddTenantKey(_PostgresSql):
+    """Migration operation: UNIQUE (tenant_id, id) on ``table``, the target of same-tenant keys."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def forwards_sql(self) -> list[str]:
+        return tenant_key_sql(self.table)
+
+    def backwards_sql(self) -> list[str]:
+        return [f'ALTER TABLE "{self.table}" DROP CONSTRAINT "{self.table}_tenant_key"']
+
+    def describe(self) -> str:
+        return f"Add the (tenant_id, id) key on {self.table}"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table], {})
+
+
+class RequireSameTenant(_PostgresSql):
+    """Migration operation: ``table.column`` may only point at ``target`` rows of its tenant."""
+
+    def __init__(self, table: str, column: str, target: str) -> None:
+        self.table = table
+        self.column = column
+        self.target = target
+
+    def forwards_sql(self) -> list[str]:
+        return same_tenant_reference_sql(self.table, self.column, self.target)
+
+    def backwards_sql(self) -> list[str]:
+        name = f"{self.table}_{self.column}_same_tenant"
+        return [f'ALTER TABLE "{self.table}" DROP CONSTRAINT "{name}"']
+
+    def describe(self) -> str:
+        return f"Require {self.table}.{self.column} to stay within its tenant"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table, self.column, self.target], {})

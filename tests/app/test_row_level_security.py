@@ -1,16 +1,19 @@
 """Layer 2 of isolation alone: unscoped ORM and raw SQL see only the bound tenant's rows."""
 
+# Table and column names in the SQL below come from this module's constants, never input.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from app.audit.models import AuditEvent
 from app.core.rls import current_db_tenant_id, set_db_tenant, tenant_scope
-from app.leave.models import LeaveRequest
+from app.leave.models import LeaveBalance, LeaveRequest
 from app.people.models import Department, Employee
 from app.tenants.models import AccessToken, Membership
 from tests.app.factories import TenantWorld
@@ -65,8 +68,20 @@ def test_every_tenant_owned_table_has_forced_rls(db: None) -> None:
     }
     missing = sorted(t for t in with_tenant_column if flags.get(t) != (True, True))
     assert missing == [], f"tenant-owned tables without ENABLE+FORCE RLS: {missing}"
-    policies = {r[0] for r in _fetch("SELECT tablename FROM pg_policies")}
-    assert with_tenant_column <= policies
+    policies: dict[str, list[tuple[Any, ...]]] = {}
+    for row in _fetch(
+        "SELECT tablename, permissive, roles::text[], cmd, qual, with_check FROM pg_policies "
+        "WHERE schemaname = 'public'"
+    ):
+        policies.setdefault(row[0], []).append(row[1:])
+    assert with_tenant_column <= set(policies)
+    for table in sorted(with_tenant_column):
+        # One permissive policy for every command and role, reading and writing alike:
+        # a second permissive policy would widen it, a SELECT-only one would leave writes open.
+        [(permissive, roles, cmd, qual, with_check)] = policies[table]
+        assert (permissive, roles, cmd) == ("PERMISSIVE", ["public"], "ALL"), table
+        assert qual == with_check, table
+        assert qual.startswith("(tenant_id = (NULLIF(current_setting('app.tenant_id'"), qual
 
 
 def test_no_tenant_bound_sees_nothing(tenant_a: TenantWorld, tenant_b: TenantWorld) -> None:
@@ -74,6 +89,128 @@ def test_no_tenant_bound_sees_nothing(tenant_a: TenantWorld, tenant_b: TenantWor
         set_db_tenant(None)
         assert Employee.objects.count() == 0
         assert _fetch("SELECT count(*) FROM people_employee") == [(0,)]
+
+
+def _ids(table: str, where: str = "true", params: list[Any] | None = None) -> list[int]:
+    return [r[0] for r in _fetch(f'SELECT id FROM "{table}" WHERE {where} ORDER BY id', params)]
+
+
+def _give_each_tenant_every_kind_of_row(*worlds: TenantWorld) -> None:
+    """The factories create no audit events or balances; the table checks need both."""
+    for world in worlds:
+        assert world.leave_type is not None
+        with tenant_scope(world.tenant.pk):
+            AuditEvent.objects.create(
+                tenant=world.tenant, action="x.y", entity_type="x", entity_id="1"
+            )
+            LeaveBalance.objects.create(
+                tenant=world.tenant,
+                employee=world.employee("employee"),
+                leave_type=world.leave_type,
+                year=2031,
+                allowance_days=20,
+            )
+
+
+@pytest.mark.parametrize("table", sorted(TENANT_TABLES))
+def test_layer_two_alone_guards_every_tenant_table(
+    tenant_a: TenantWorld, tenant_b: TenantWorld, table: str
+) -> None:
+    """Raw SQL with no tenant filter: B's rows are invisible and untouchable from A's scope
+    and from a transaction bound to no tenant at all."""
+    _give_each_tenant_every_kind_of_row(tenant_a, tenant_b)
+    with tenant_scope(tenant_b.tenant.pk):
+        b_ids = _ids(table)
+    assert b_ids
+    with tenant_scope(tenant_a.tenant.pk), connection.cursor() as cursor:
+        assert _ids(table, "tenant_id = %s", [tenant_b.tenant.pk]) == []
+        assert _ids(table, "id = ANY(%s)", [b_ids]) == []
+        cursor.execute(f'UPDATE "{table}" SET tenant_id = tenant_id WHERE id = ANY(%s)', [b_ids])
+        assert cursor.rowcount == 0
+        cursor.execute(f'DELETE FROM "{table}" WHERE id = ANY(%s)', [b_ids])
+        assert cursor.rowcount == 0
+        a_id = _ids(table)[0]
+        # The audit log's append-only trigger runs before the policy check.
+        refusal = "append-only" if table == "audit_auditevent" else "row-level security"
+        with pytest.raises(DatabaseError, match=refusal), transaction.atomic():
+            cursor.execute(
+                f'UPDATE "{table}" SET tenant_id = %s WHERE id = %s', [tenant_b.tenant.pk, a_id]
+            )
+    with transaction.atomic():
+        set_db_tenant(None)
+        assert _ids(table) == []
+        with connection.cursor() as cursor:
+            cursor.execute(f'DELETE FROM "{table}"')
+            assert cursor.rowcount == 0
+    with tenant_scope(tenant_b.tenant.pk):
+        assert _ids(table) == b_ids
+
+
+# Every reference from one tenant-owned row to another: (table, column, referenced table).
+SAME_TENANT_REFERENCES = {
+    ("tenants_accesstoken", "membership_id", "tenants_membership"),
+    ("people_employee", "department_id", "people_department"),
+    ("people_employee", "manager_id", "people_employee"),
+    ("people_employee", "membership_id", "tenants_membership"),
+    ("leave_leavebalance", "employee_id", "people_employee"),
+    ("leave_leavebalance", "leave_type_id", "leave_leavetype"),
+    ("leave_leaverequest", "employee_id", "people_employee"),
+    ("leave_leaverequest", "leave_type_id", "leave_leavetype"),
+    ("leave_leaverequest", "decided_by_id", "people_employee"),
+}
+
+
+def test_every_reference_between_tenant_tables_is_tenant_bound(db: None) -> None:
+    """Referential checks bypass RLS, so each such foreign key must also pair tenant_id."""
+    keys = _fetch(
+        "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text, "
+        "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i) "
+        "FROM pg_constraint c WHERE c.contype = 'f'"
+    )
+    plain = {
+        (table, columns[0], target)
+        for table, target, columns in keys
+        if len(columns) == 1 and table in TENANT_TABLES and target in TENANT_TABLES
+    }
+    paired = {
+        (table, columns[1], target)
+        for table, target, columns in keys
+        if columns[:1] == ["tenant_id"] and len(columns) == 2
+    }
+    assert plain == SAME_TENANT_REFERENCES, "update SAME_TENANT_REFERENCES and the migrations"
+    assert plain <= paired, f"references without tenant pairing: {sorted(plain - paired)}"
+
+
+@pytest.mark.parametrize(("table", "column", "target"), sorted(SAME_TENANT_REFERENCES))
+def test_database_refuses_links_to_another_tenants_rows(
+    tenant_a: TenantWorld, tenant_b: TenantWorld, table: str, column: str, target: str
+) -> None:
+    """With layer 1 forgotten, A's row pointed at B's row by id: refused by PostgreSQL."""
+    _give_each_tenant_every_kind_of_row(tenant_a, tenant_b)
+    one_to_one = (table, column) == ("people_employee", "membership_id")
+    with tenant_scope(tenant_b.tenant.pk), connection.cursor() as cursor:
+        foreign_id = _ids(target)[0]
+        if one_to_one:  # free the link so only the tenant check can refuse it
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = NULL WHERE id = ANY(%s)', [_ids(table)]
+            )
+    with tenant_scope(tenant_a.tenant.pk), connection.cursor() as cursor:
+        own_id = _ids(table)[0]
+        with pytest.raises(IntegrityError, match="same_tenant"), transaction.atomic():
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s', [foreign_id, own_id]
+            )
+        # The same column still accepts a row of the caller's own tenant.
+        own_target = _ids(
+            target,
+            f'id IN (SELECT "{column}" FROM "{table}" WHERE id = %s)' if one_to_one else "true",
+            [own_id] if one_to_one else None,
+        )[-1]
+        with transaction.atomic():
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s', [own_target, own_id]
+            )
 
 
 def test_unscoped_orm_reads_only_bound_tenant(tenant_a: TenantWorld, tenant_b: TenantWorld) -> None:
