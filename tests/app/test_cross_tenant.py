@@ -66,7 +66,8 @@ _ID_KEYS = {
 
 def test_matrix_covers_every_operation_on_an_id() -> None:
     """A new detail route or method fails here until it is added to MATRIX."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    generator = SchemaGenerator()  # type: ignore[no-untyped-call]
+    schema = generator.get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
     documented = set()
     for path, operations in schema["paths"].items():
         if "{id}" not in path:
