@@ -6,6 +6,7 @@ unprivileged user; the container image already runs as a non-root user.
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import pwd
@@ -69,3 +70,7 @@ wsgi_app = "app.wsgi:application"
 # import fails the start instead of every worker, and modules are loaded before the
 # workers give up root.
 preload_app = True
+# After a root start the workers can import only what the unprivileged user may read; an
+# interpreter under a private home (pyenv in /root) hides the stdlib. Django's logging of
+# 4xx/5xx responses looks this codec up lazily, so it is loaded while still root.
+codecs.lookup("unicode_escape")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from app.core.context import tenant_id_var
+from app.core.context import TENANT_ENVIRON_KEY, tenant_id_var
 from app.tenants.selectors import tenant_from_api_key
 
 API_KEY_HEADER = "X-API-Key"
@@ -23,4 +23,6 @@ class TenantMiddleware:
         request.tenant = tenant  # type: ignore[attr-defined]
         if tenant is not None:
             tenant_id_var.set(tenant.pk)
+            # Under WSGI ``META`` is the server's environ: gunicorn's access log reads it.
+            request.META[TENANT_ENVIRON_KEY] = tenant.pk
         return self.get_response(request)

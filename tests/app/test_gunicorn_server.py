@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,8 @@ class Server:
     port: int
     static_root: Path
     log: Path
+    api_key: str
+    token: str
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -72,6 +75,8 @@ def server() -> Iterator[Server]:
         "STATIC_ROOT": str(static_root),
         "STATIC_COMPRESS": "false",
         "WEB_CONCURRENCY": "2",
+        # gunicorn's most talkative level: credentials must stay out of every line of it.
+        "GUNICORN_LOG_LEVEL": "debug",
     }
     subprocess.run(
         [str(BIN / "python"), "app/manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -80,6 +85,18 @@ def server() -> Iterator[Server]:
         check=True,
         timeout=300,
     )
+    seeded = subprocess.run(
+        [str(BIN / "python"), "app/manage.py", "seed_demo", "--json"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    demo = json.loads(seeded.stdout)["tenants"][0]
+    # The workers (nobody) write the SQLite database: token use, audit rows.
+    subprocess.run(["chown", "-R", "nobody", str(work)], check=True)
     port = free_port()
     log = work / "gunicorn.log"
     with log.open("wb") as out:
@@ -90,7 +107,14 @@ def server() -> Iterator[Server]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    srv = Server(process=process, port=port, static_root=static_root, log=log)
+    srv = Server(
+        process=process,
+        port=port,
+        static_root=static_root,
+        log=log,
+        api_key=demo["api_key"],
+        token=demo["admin_token"],
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -167,3 +191,67 @@ def test_access_log_is_json_without_query_strings(server: Server) -> None:
     assert lines, "access log lines are JSON objects"
     assert all({"path", "status", "duration_ms", "request_id"} <= set(line) for line in lines)
     assert "should-not-be-logged" not in server.log.read_text()
+
+
+def _log_lines(server: Server) -> list[dict[str, object]]:
+    time.sleep(0.5)  # the access line is written after the response
+    return [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
+
+
+def test_every_log_line_is_json(server: Server) -> None:
+    lines = _log_lines(server)
+    assert any(line["logger"] == "gunicorn.error" for line in lines), "gunicorn's own lines"
+    assert all({"ts", "level", "logger"} <= set(line) for line in lines)
+
+
+def test_api_access_line_carries_request_and_tenant_ids(server: Server) -> None:
+    headers = {
+        "X-API-Key": server.api_key,
+        "Authorization": f"Bearer {server.token}",
+        "X-Forwarded-Proto": "https",
+        "X-Request-ID": "access-line-0001",
+    }
+    status, _, _ = _get(server.url("/api/v1/employees/"), headers)
+    assert status == 200
+    lines = [line for line in _log_lines(server) if line.get("request_id") == "access-line-0001"]
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    app_lines = [line for line in lines if line["logger"] == "app.request"]
+    assert len(access) == 1
+    assert len(app_lines) == 1
+    assert isinstance(access[0]["tenant_id"], int)
+    assert access[0]["tenant_id"] == app_lines[0]["tenant_id"]
+
+
+def test_credentials_never_reach_any_log_line(server: Server) -> None:
+    """The key and token sent every way a client might: valid, rejected, in the query
+    string, in a stray header, and inside a request gunicorn itself refuses."""
+    https = {"X-Forwarded-Proto": "https"}
+    auth = {"X-API-Key": server.api_key, "Authorization": f"Bearer {server.token}"}
+    assert _get(server.url("/api/v1/employees/"), {**https, **auth})[0] == 200
+    wrong_tenant = {**auth, "Authorization": f"Bearer {server.token}x"}
+    assert _get(server.url("/api/v1/employees/"), {**https, **wrong_tenant})[0] == 401
+    query = f"/api/v1/employees/?api_key={server.api_key}&access_token={server.token}"
+    assert _get(server.url(query), https)[0] == 401
+    stray = {**https, **auth, "User-Agent": f"probe {server.token} {server.api_key}"}
+    assert _get(server.url("/api/v1/nowhere/"), stray)[0] == 404
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(
+            (
+                f"GET /api/v1/employees/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"X-API-Key: {server.api_key}\r\nAuthorization: Bearer {server.token}\r\n"
+                f"Bad Header {server.token}: {server.api_key}\r\n\r\n"
+            ).encode()
+        )
+        assert raw.recv(200).startswith(b"HTTP/1.1 400")
+    text = server.log.read_text()
+    secret_parts = {
+        server.api_key,
+        server.token,
+        *(c.split(".", 1)[1] for c in auth.values() if "." in c),
+    }
+    leaked = sorted(part for part in secret_parts if part in text)
+    assert leaked == []
+    assert any(
+        line["logger"] == "gunicorn.error" and line["level"] == "DEBUG"
+        for line in _log_lines(server)
+    )
