@@ -228,6 +228,7 @@ def main() -> None:
             cache_auth_token=cache.auth_token,
             django_secret_key=django_key.value,
             allowed_hosts=cfg.workload.allowed_hosts,
+            load_balancer_dns_name=nlb.dns_name,
             vpc_cidr=cfg.network.vpc_cidr,
             replicas=cfg.workload.replicas,
             min_replicas=cfg.workload.min_replicas,

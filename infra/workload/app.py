@@ -23,6 +23,10 @@ MIGRATE_LABELS: dict[str, str] = {**APP_LABELS, "app.kubernetes.io/component": "
 # are only read at start, so a changed value must change the template to roll the pods.
 CONFIG_CHECKSUM = "checksum/config"
 SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a credential)
+# The Host header every in-cluster caller sends: kubelet probes (set explicitly, since kubelet
+# would send the pod IP) and staff through `kubectl port-forward`. Allowing this one name
+# keeps pod IPs, wildcards and address ranges out of ALLOWED_HOSTS.
+LOCAL_HOST = "localhost"
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
@@ -55,6 +59,8 @@ class HrmsWorkloadArgs:
     cache_auth_token: pulumi.Input[str]
     django_secret_key: pulumi.Input[str]
     allowed_hosts: Sequence[str]
+    # API Gateway's VPC-link integration sends the NLB's DNS name as the Host header.
+    load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
     replicas: int
     min_replicas: int
@@ -125,6 +131,24 @@ def secret_read_policy(
                 },
             },
         ]
+    )
+
+
+def allowed_hosts_value(public_hosts: Sequence[str], load_balancer_dns_name: str) -> str:
+    """ALLOWED_HOSTS as the app reads it: the public names, the name API Gateway's VPC link
+    sends, and the name probes and port-forwards send; in that order, each once."""
+    if not load_balancer_dns_name:
+        raise ValueError("load_balancer_dns_name is empty: the edge could not reach the app")
+    hosts = [*public_hosts, load_balancer_dns_name, LOCAL_HOST]
+    return ",".join(dict.fromkeys(hosts))
+
+
+def _http_probe(path: str) -> k8s.core.v1.HTTPGetActionArgs:
+    # kubelet sends the pod IP as Host unless told otherwise, which Django rejects.
+    return k8s.core.v1.HTTPGetActionArgs(
+        path=path,
+        port="http",
+        http_headers=[k8s.core.v1.HTTPHeaderArgs(name="Host", value=LOCAL_HOST)],
     )
 
 
@@ -227,11 +251,14 @@ class HrmsWorkload(pulumi.ComponentResource):
         )
 
         config_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
-            args.database_host, args.database_port, args.database_secret_arn
+            args.database_host,
+            args.database_port,
+            args.database_secret_arn,
+            args.load_balancer_dns_name,
         ).apply(
             lambda v: {
                 "DJANGO_SETTINGS_MODULE": "app.settings.production",
-                "ALLOWED_HOSTS": ",".join(args.allowed_hosts),
+                "ALLOWED_HOSTS": allowed_hosts_value(args.allowed_hosts, str(v[3])),
                 "DATABASE_HOST": str(v[0]),
                 "DATABASE_PORT": str(v[1]),
                 "DATABASE_NAME": args.database_name,
@@ -382,17 +409,13 @@ class HrmsWorkload(pulumi.ComponentResource):
                                 resources=container_resources,
                                 security_context=_security_context(),
                                 readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(
-                                        path="/readyz", port="http"
-                                    ),
+                                    http_get=_http_probe("/readyz"),
                                     period_seconds=5,
                                     timeout_seconds=3,
                                     failure_threshold=3,
                                 ),
                                 liveness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=k8s.core.v1.HTTPGetActionArgs(
-                                        path="/healthz", port="http"
-                                    ),
+                                    http_get=_http_probe("/healthz"),
                                     initial_delay_seconds=10,
                                     period_seconds=10,
                                     timeout_seconds=3,

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pulumi
 import pytest
 
 from infra.workload.app import (
     CONFIG_CHECKSUM,
+    LOCAL_HOST,
     SECRET_CHECKSUM,
     HrmsWorkload,
     HrmsWorkloadArgs,
     Resources,
+    allowed_hosts_value,
     data_checksum,
     migration_job_name,
 )
+from stacks import outputs
 from stacks.offline.plan import Plan
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
@@ -54,6 +58,42 @@ def test_deployment_pod_hardening_and_probes(stack: str) -> None:
     assert zones[0]["whenUnsatisfiable"] == "DoNotSchedule"
     assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
     assert "@sha256:" in container["image"]
+
+
+def test_allowed_hosts_cover_public_nlb_and_local_names(stack: str) -> None:
+    plan = stack_plan(stack)
+    hosts = one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]["ALLOWED_HOSTS"].split(",")
+    nlb_dns_name = plan.outputs[outputs.NLB_DNS_NAME]
+    public = "api.hrms.example.com" if stack == "prod" else "api.staging.hrms.example.com"
+    assert nlb_dns_name.startswith(f"internal-hrms-{stack}-nlb-")
+    assert hosts == [public, nlb_dns_name, LOCAL_HOST]
+    # The Host header API Gateway sends is the host of each VPC-link integration's URI.
+    integrations = plan.by_type("aws:apigateway/integration:Integration")
+    assert integrations
+    for integration in integrations:
+        assert integration.inputs["connectionType"] == "VPC_LINK"
+        assert urlsplit(integration.inputs["uri"]).hostname in hosts
+    # Never a wildcard or an address: the pod IP is not needed since probes send LOCAL_HOST.
+    assert not any(h.startswith((".", "*")) or h[0].isdigit() for h in hosts)
+
+
+def test_probes_send_the_local_host_name(stack: str) -> None:
+    container = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][
+        0
+    ]
+    for probe in ("readinessProbe", "livenessProbe"):
+        headers = container[probe]["httpGet"]["httpHeaders"]
+        assert headers == [{"name": "Host", "value": LOCAL_HOST}], probe
+
+
+def test_allowed_hosts_value_orders_and_dedupes() -> None:
+    nlb = "internal-x-0123456789.elb.eu-west-1.amazonaws.com"
+    assert allowed_hosts_value(["a.example.com", "b.example.com"], nlb) == (
+        f"a.example.com,b.example.com,{nlb},localhost"
+    )
+    assert allowed_hosts_value(["a.example.com", "a.example.com"], nlb).count("a.") == 1
+    with pytest.raises(ValueError, match="load_balancer_dns_name is empty"):
+        allowed_hosts_value(["a.example.com"], "")
 
 
 def test_migration_job_named_by_digest_gates_the_deployment(stack: str) -> None:
@@ -133,8 +173,15 @@ def test_secrets_never_in_plain_configmap(stack: str) -> None:
     assert set(secret.values()) == {"[secret]"}
 
 
+NLB_DNS_NAME = "internal-w-nlb-0123456789.elb.eu-west-1.amazonaws.com"
+
+
 def _workload_checksums(
-    synth: Synth, *, allowed_hosts: tuple[str, ...], secret_key: str
+    synth: Synth,
+    *,
+    allowed_hosts: tuple[str, ...],
+    secret_key: str,
+    load_balancer_dns_name: str = NLB_DNS_NAME,
 ) -> tuple[Plan, list[str], list[str]]:
     """Synthesize the workload alone; return its plan and the resolved checksum values."""
     config: list[str] = []
@@ -161,6 +208,8 @@ def _workload_checksums(
                 cache_auth_token=pulumi.Output.secret("cache-token"),
                 django_secret_key=pulumi.Output.secret(secret_key),
                 allowed_hosts=allowed_hosts,
+                # Resolved only at deploy time, as the real NLB's name is.
+                load_balancer_dns_name=pulumi.Output.from_input(load_balancer_dns_name),
                 vpc_cidr="10.0.0.0/16",
                 replicas=2,
                 min_replicas=2,
@@ -197,6 +246,18 @@ def test_config_change_rolls_the_pods_and_secret_hash_stays_secret(synth: Synth)
     assert changed[CONFIG_CHECKSUM] != annotations[CONFIG_CHECKSUM]
     assert hosts_config != base_config
     assert hosts_secret == base_secret
+
+    # A new load balancer (e.g. replaced) changes ALLOWED_HOSTS, so the pods roll onto it.
+    nlb_plan, nlb_config, _ = _workload_checksums(
+        synth,
+        allowed_hosts=("api.example.com",),
+        secret_key="k" * 50,
+        load_balancer_dns_name="internal-w-nlb-9876543210.elb.eu-west-1.amazonaws.com",
+    )
+    nlb_data = one(nlb_plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
+    assert "internal-w-nlb-9876543210" in nlb_data["ALLOWED_HOSTS"]
+    assert nlb_config != base_config
+    assert nlb_config[0] == data_checksum(nlb_data)
 
     _, key_config, key_secret = _workload_checksums(
         synth, allowed_hosts=("api.example.com",), secret_key="r" * 50
