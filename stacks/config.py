@@ -37,6 +37,8 @@ _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
 _CRON = re.compile(r"^cron\(.+\)$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A fully qualified public name: two or more labels, the last alphabetic (so no IP address).
+_PUBLIC_HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 T = TypeVar("T")
 
@@ -479,9 +481,25 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
         cpu_limit=quantities["cpuLimit"],
         memory_limit=quantities["memoryLimit"],
         node_port=s.integer("nodePort", 30000, 32767),
-        allowed_hosts=s.strings("allowedHosts"),
+        allowed_hosts=_public_hosts(s, "allowedHosts"),
         default_tier=s.choice("defaultTier", tiers),
     )
+
+
+def _public_hosts(s: _Section, key: str) -> tuple[str, ...]:
+    """Exact public host names only: a wildcard (``*``, ``.example.com``) or an address would
+    let Django answer for names it does not own. The internal names (the NLB's, ``localhost``)
+    are added by the workload itself."""
+    hosts = s.strings(key)
+    for host in hosts:
+        if not _PUBLIC_HOST.match(host):
+            raise s.fail(
+                key,
+                f"{host!r} is not an exact lowercase public host name like "
+                "api.hrms.example.com (no wildcard or address; the NLB's name and localhost "
+                "are always allowed)",
+            )
+    return hosts
 
 
 def _parse_edge(s: _Section) -> EdgeConfig:

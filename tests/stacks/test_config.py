@@ -242,6 +242,16 @@ BAD_VALUES = [
         "not one of valkey, redis",
     ),
     ("prod", _set("backup", "copyRegion", "eu-west-1"), "hrms:backup.copyRegion", "must differ"),
+    *[
+        (
+            "prod",
+            _set("workload", "allowedHosts", ["api.hrms.example.com", host]),
+            "hrms:workload.allowedHosts",
+            f"{host!r} is not an exact lowercase public host name",
+        )
+        # Wildcards and addresses would let the app answer for names it does not own.
+        for host in ("*", ".hrms.example.com", "10.30.0.7", "localhost", "API.hrms.example.com")
+    ],
     (
         "staging",
         _set("tags", "dataClassification", "secret-ish"),
