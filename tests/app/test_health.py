@@ -67,3 +67,20 @@ def test_readyz_503_when_redis_unreachable(db: None) -> None:
     assert cache["status"] == "fail"
     assert cache["detail"].startswith("unreachable")
     assert "127.0.0.1" not in cache["detail"]
+
+
+PROBE_HOST = "10.30.33.17:30080"  # what an NLB health check or kubelet sends: the target IP
+
+
+@override_settings(ALLOWED_HOSTS=["api.hrms.example.com"])
+def test_probes_answer_callers_that_send_the_target_ip_as_host(db: None) -> None:
+    assert Client().get("/healthz", HTTP_HOST=PROBE_HOST).status_code == 200
+    assert Client().get("/readyz", HTTP_HOST=PROBE_HOST).status_code == 200
+
+
+@override_settings(ALLOWED_HOSTS=["api.hrms.example.com"])
+def test_host_validation_still_applies_to_everything_else(db: None) -> None:
+    assert Client().get("/api/v1/employees/", HTTP_HOST=PROBE_HOST).status_code == 400
+    assert Client().get("/api/schema/", HTTP_HOST=PROBE_HOST).status_code == 400
+    # Only GET probes skip the check; other methods take the normal path.
+    assert Client().post("/healthz", HTTP_HOST=PROBE_HOST).status_code == 400

@@ -46,25 +46,40 @@ def _healthz(client: Client, host: str) -> int:
     return client.get("/healthz", HTTP_HOST=host).status_code
 
 
+def _api(client: Client, host: str) -> int:
+    """Status of an unauthenticated API call: 401 once the host passes validation, else 400.
+
+    Probes answer before host validation (app/health/middleware.py), so tenant traffic is
+    checked on a path that goes through it.
+    """
+    return client.get("/api/v1/employees/", HTTP_HOST=host).status_code
+
+
 @pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe"])
-def test_probe_host_is_accepted(plan_allowed_hosts: list[str], client: Client, probe: str) -> None:
-    # /healthz for both: host validation runs before any view, and /readyz needs a database.
-    assert _healthz(client, _probe_hosts()[probe]) == 200
+def test_probe_host_is_accepted(
+    plan_allowed_hosts: list[str], client: Client, db: None, probe: str
+) -> None:
+    host = _probe_hosts()[probe]
+    assert _healthz(client, host) == 200
+    # The probes' Host is also what `kubectl port-forward` sends; it must pass validation.
+    assert _api(client, host) == 401
 
 
-def test_load_balancer_host_is_accepted(plan_allowed_hosts: list[str], client: Client) -> None:
+def test_load_balancer_host_is_accepted(
+    plan_allowed_hosts: list[str], client: Client, db: None
+) -> None:
     plan = stack_plan(STACK)
     nlb_dns_name = plan.outputs[outputs.NLB_DNS_NAME]
-    assert _healthz(client, nlb_dns_name) == 200
+    assert _api(client, nlb_dns_name) == 401
     # What API Gateway actually sends: the authority of its VPC-link integration URIs.
     for integration in plan.by_type("aws:apigateway/integration:Integration"):
         authority = urlsplit(integration.inputs["uri"]).netloc
         assert authority.startswith(nlb_dns_name)
-        assert _healthz(client, authority) == 200, integration.name
+        assert _api(client, authority) == 401, integration.name
 
 
-def test_public_host_is_accepted(plan_allowed_hosts: list[str], client: Client) -> None:
-    assert _healthz(client, "api.staging.hrms.example.com") == 200
+def test_public_host_is_accepted(plan_allowed_hosts: list[str], client: Client, db: None) -> None:
+    assert _api(client, "api.staging.hrms.example.com") == 401
 
 
 @pytest.mark.parametrize(
@@ -73,7 +88,9 @@ def test_public_host_is_accepted(plan_allowed_hosts: list[str], client: Client) 
     ids=["pod-ip", "foreign", "prod-host", "suffix-trick"],
 )
 def test_unlisted_host_is_rejected(
-    plan_allowed_hosts: list[str], client: Client, host: str
+    plan_allowed_hosts: list[str], client: Client, db: None, host: str
 ) -> None:
     assert host not in plan_allowed_hosts
-    assert _healthz(client, host) == 400
+    assert _api(client, host) == 400
+    # Probes alone answer any Host: load balancers and kubelet send the target IP.
+    assert _healthz(client, host) == 200
