@@ -44,6 +44,33 @@ class Burst:
         """What an exact token bucket lets through: full bucket plus refill over the burst."""
         return limits.burst + limits.rate_per_second * self.elapsed_s
 
+    def final_level(self, limits: Limits) -> float:
+        """Tokens left in the bucket after the last decision (from its time-to-full)."""
+        last = max(d.now_us for d in self.decisions)
+        return min(
+            limits.burst - d.full_in_us * limits.rate_per_second / MICRO
+            for d in self.decisions
+            if d.now_us == last
+        )
+
+    def assert_exact(self, limits: Limits) -> None:
+        """allowed == burst + rate x elapsed within one token, and no token created or lost.
+
+        The tolerance is the fraction of a token still in the bucket at the end. Reading
+        that level off the last decision makes the check exact even when the client
+        threads are descheduled near the end (refill then accrues with nobody to spend
+        it): every token the bucket gained was either spent on an allowed request or is
+        still there. An over-admitting limiter fails the first assertion, one that loses
+        refill the second.
+        """
+        expected = self.expected(limits)
+        assert self.allowed <= expected + 1e-6, (self.allowed, expected)
+        assert self.allowed + self.final_level(limits) == pytest.approx(expected, abs=0.01), (
+            self.allowed,
+            self.final_level(limits),
+            expected,
+        )
+
 
 def hammer_groups(
     groups: dict[str, tuple[Callable[[], Decision], int]],

@@ -30,10 +30,7 @@ def test_redis_limiter_is_exact_under_200_concurrent_clients(redis_url: str) -> 
 
     # Enough pressure that the bucket was never left with a spare token for long.
     assert len(burst.decisions) > 10 * burst.expected(LIMITS)
-    assert abs(burst.allowed - burst.expected(LIMITS)) <= 1, (
-        burst.allowed,
-        burst.expected(LIMITS),
-    )
+    burst.assert_exact(LIMITS)
 
 
 def test_memory_limiter_is_exact_under_200_concurrent_clients() -> None:
@@ -41,7 +38,7 @@ def test_memory_limiter_is_exact_under_200_concurrent_clients() -> None:
     burst = hammer(lambda: limiter.hit("t-1", LIMITS), clients=CLIENTS, duration_s=DURATION_S)
 
     assert len(burst.decisions) > 10 * burst.expected(LIMITS)
-    assert abs(burst.allowed - burst.expected(LIMITS)) <= 1
+    burst.assert_exact(LIMITS)
 
 
 @pytest.mark.redis

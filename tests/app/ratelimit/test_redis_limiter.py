@@ -207,8 +207,8 @@ def test_noisy_tenant_does_not_reduce_another_tenants_allowance(redis_url: str) 
     c_allowed: list[bool] = json.loads(out)
     a, b = bursts["a"], bursts["b"]
     assert len(a.decisions) > 10 * a.expected(limits_a)  # A really is at more than 10x
-    assert abs(a.allowed - a.expected(limits_a)) <= 1
-    assert abs(b.allowed - b.expected(limits_b)) <= 1
+    a.assert_exact(limits_a)
+    b.assert_exact(limits_b)
     assert len(c_allowed) >= 10  # paced at 15/s for 1.5 s, under its 20/s
     assert all(c_allowed), c_allowed
 
