@@ -38,7 +38,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: probes answer before host validation (load balancers send the target IP).
+    # Request ids first so every response, probes included, carries one and is logged.
+    "app.core.middleware.RequestIdMiddleware",
+    # Probes answer before host validation (load balancers send the target IP as Host).
     "app.health.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -50,7 +52,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "app.core.middleware.RequestIdMiddleware",
     "app.tenants.middleware.TenantMiddleware",
     "app.ratelimit.middleware.RateLimitMiddleware",
 ]
