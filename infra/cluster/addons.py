@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.cluster.insights import OBSERVABILITY_ADDON
+from infra.ordering import explicit_dependencies
 
 # Installed before the nodes join (they cannot become Ready without the CNI) ...
 NODE_BOOTSTRAP_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -44,6 +45,9 @@ class ClusterAddons(pulumi.ComponentResource):
     ) -> None:
         super().__init__("hrms:cluster:ClusterAddons", name, None, opts)
         self.addon_arns = {}
+        # The install phase (before or after the nodes) is the caller's depends_on; the
+        # add-ons themselves must wait for it, not just the component.
+        after = explicit_dependencies(opts)
         for addon, version in sorted(args.versions.items()):
             resource = aws.eks.Addon(
                 f"{name}-{addon}",
@@ -57,7 +61,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 ),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             )
             self.addon_arns[addon] = resource.arn
         self.register_outputs({"addon_arns": self.addon_arns})

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from infra.aws_context import aws_context
 from infra.iam import managed_policy_for, policy_document
 from infra.logs import encrypted_log_group
+from infra.ordering import explicit_dependencies
 
 OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
 AGENT_NAMESPACE = "amazon-cloudwatch"
@@ -126,7 +127,7 @@ class ContainerInsights(pulumi.ComponentResource):
         )
         # Children do not inherit the component's depends_on; the add-on itself must wait
         # for the nodes its DaemonSet runs on, so it takes them over explicitly.
-        after = _explicit_dependencies(opts)
+        after = explicit_dependencies(opts)
         addon = aws.eks.Addon(
             f"{name}-addon",
             cluster_name=cluster_name,
@@ -150,14 +151,3 @@ class ContainerInsights(pulumi.ComponentResource):
                 "log_group_names": self.log_group_names,
             }
         )
-
-
-def _explicit_dependencies(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
-    depends_on = opts.depends_on if opts is not None else None
-    if depends_on is None:
-        return []
-    if isinstance(depends_on, pulumi.Resource):
-        return [depends_on]
-    if isinstance(depends_on, list):
-        return [d for d in depends_on if isinstance(d, pulumi.Resource)]
-    raise TypeError("ContainerInsights takes depends_on as resources, not outputs")

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from infra.aws_context import aws_context
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
+from infra.ordering import explicit_dependencies
 
 NODE_ROLE_POLICIES: tuple[str, ...] = (
     "AmazonEKSWorkerNodePolicy",
@@ -170,7 +171,8 @@ class NodeGroup(pulumi.ComponentResource):
             labels=dict(args.labels),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=attachments,
+                # Nodes join only once what the caller ordered first (the CNI add-ons) exists.
+                depends_on=[*attachments, *explicit_dependencies(opts)],
                 # The autoscaler owns the running size once the group exists.
                 ignore_changes=["scaling_config.desired_size"],
             ),

@@ -118,7 +118,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
+        monitoring_policy = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
             role=monitoring_role.name,
             policy_arn=ctx.partition.apply(
@@ -179,7 +179,8 @@ class PostgresDatabase(pulumi.ComponentResource):
             allow_major_version_upgrade=False,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
+            # RDS rejects a monitoring role it cannot yet use for enhanced monitoring.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, monitoring_policy]),
         )
 
         self.instance_identifier = instance.identifier

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.iam import policy_document
+from infra.ordering import explicit_dependencies
 
 CONTAINER_PORT = 8000
 DNS_PORT = 53
@@ -193,11 +194,14 @@ class HrmsWorkload(pulumi.ComponentResource):
         self, name: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("hrms:workload:HrmsWorkload", name, None, opts)
+        # Every Kubernetes object goes through this provider, so making it wait for the
+        # caller's depends_on (the node group) keeps the migration Job from pending on a
+        # cluster with no nodes until its await times out.
         provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=args.kubeconfig,
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
         ns = args.namespace

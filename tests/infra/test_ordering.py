@@ -1,0 +1,69 @@
+"""Creation order a real `pulumi up` needs, read from the dependencies of the stack plans.
+
+Pulumi does not make a component's children wait for the component's own depends_on, so
+each ordering is checked on the resources AWS and Kubernetes actually act on.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from infra.cluster.addons import NODE_BOOTSTRAP_ADDONS, WORKLOAD_ADDONS
+from infra.ordering import explicit_dependencies
+from stacks.offline.plan import Plan, PlanResource
+from tests.infra.plans import STACKS, one, stack_plan
+
+
+@pytest.fixture(params=STACKS)
+def plan(request: pytest.FixtureRequest) -> Plan:
+    return stack_plan(request.param)
+
+
+def _addon(plan: Plan, addon: str) -> PlanResource:
+    found = [r for r in plan.by_type("aws:eks/addon:Addon") if r.inputs.get("addonName") == addon]
+    assert len(found) == 1, addon
+    return found[0]
+
+
+@pytest.mark.parametrize("addon", NODE_BOOTSTRAP_ADDONS)
+def test_node_group_waits_for_the_bootstrap_addons(plan: Plan, addon: str) -> None:
+    # With bootstrap_self_managed_addons off, nodes have no CNI until the add-on exists.
+    group = one(plan, "aws:eks/nodeGroup:NodeGroup")
+    assert _addon(plan, addon).urn in group.dependencies
+
+
+@pytest.mark.parametrize("addon", WORKLOAD_ADDONS)
+def test_workload_addons_wait_for_the_node_group(plan: Plan, addon: str) -> None:
+    # CoreDNS and metrics-server are Deployments: created before any node they stay
+    # DEGRADED and the add-on create fails.
+    group = one(plan, "aws:eks/nodeGroup:NodeGroup")
+    assert group.urn in _addon(plan, addon).dependencies
+
+
+def test_kubernetes_provider_waits_for_the_node_group(plan: Plan) -> None:
+    group = one(plan, "aws:eks/nodeGroup:NodeGroup")
+    provider = one(plan, "pulumi:providers:kubernetes")
+    assert group.urn in provider.dependencies
+
+
+def test_database_waits_for_the_monitoring_role_policy(plan: Plan) -> None:
+    instance = one(plan, "aws:rds/instance:Instance")
+    attachments = [
+        r
+        for r in plan.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if str(r.inputs.get("policyArn", "")).endswith("AmazonRDSEnhancedMonitoringRole")
+    ]
+    assert len(attachments) == 1
+    assert attachments[0].urn in instance.dependencies
+
+
+def test_explicit_dependencies_rejects_outputs() -> None:
+    opts = pulumi.ResourceOptions(depends_on=[pulumi.Output.from_input(1)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="depends_on"):
+        explicit_dependencies(opts)
+
+
+def test_explicit_dependencies_without_options() -> None:
+    assert explicit_dependencies(None) == []
+    assert explicit_dependencies(pulumi.ResourceOptions()) == []
