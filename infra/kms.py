@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws_context import aws_context
+from infra.ordering import explicit_dependencies
 
 KEY_ADMIN_ACTIONS = ["kms:*"]
 # What a service principal needs to encrypt its own data with the key.
@@ -129,7 +130,9 @@ class EncryptionKey(pulumi.ComponentResource):
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=policy,
             region=args.region,
-            opts=child,
+            # KMS rejects a policy naming a principal that does not exist yet, so a key
+            # for a service-linked role waits for whatever the caller creates it with.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
         )
         alias = aws.kms.Alias(
             f"{name}-alias",

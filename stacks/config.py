@@ -221,6 +221,7 @@ class ClusterConfig:
     node_desired_size: int
     node_disk_gb: int
     metadata_hop_limit: int
+    create_autoscaling_service_linked_role: bool
     addon_versions: dict[str, str]
 
 
@@ -447,6 +448,9 @@ def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
         node_desired_size=desired,
         node_disk_gb=s.integer("nodeDiskGb", 20, 1000),
         metadata_hop_limit=s.integer("metadataHopLimit", 1, 2),
+        create_autoscaling_service_linked_role=s.boolean(
+            "createAutoscalingServiceLinkedRole", False
+        ),
         addon_versions=addons,
     )
 

@@ -104,6 +104,9 @@ def main() -> None:
             disk_size_gb=cfg.cluster.node_disk_gb,
             node_port=cfg.workload.node_port,
             metadata_hop_limit=cfg.cluster.metadata_hop_limit,
+            create_autoscaling_service_linked_role=(
+                cfg.cluster.create_autoscaling_service_linked_role
+            ),
             labels={"hrms/pool": "general"},
         ),
         opts=pulumi.ResourceOptions(depends_on=[bootstrap_addons]),

@@ -38,6 +38,10 @@ class NodeGroupArgs:
     disk_size_gb: int
     node_port: int
     metadata_hop_limit: int = 1
+    # Auto Scaling creates its service-linked role on first use, but the volume key's
+    # policy names it before any group exists: on an account that never used Auto
+    # Scaling the key cannot be created unless the stack creates the role first.
+    create_autoscaling_service_linked_role: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,13 +118,23 @@ class NodeGroup(pulumi.ComponentResource):
             opts=child,
         )
 
+        key_opts = child
+        if args.create_autoscaling_service_linked_role:
+            service_role = aws.iam.ServiceLinkedRole(
+                f"{name}-autoscaling-service-role",
+                aws_service_name="autoscaling.amazonaws.com",
+                # One per account, used by every Auto Scaling group in it: never delete it
+                # with the stack.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+            key_opts = pulumi.ResourceOptions(parent=self, depends_on=[service_role])
         volume_key = EncryptionKey(
             f"{name}-volume-kms",
             EncryptionKeyArgs(
                 description=f"EBS volumes of node group {name}",
                 service_linked_roles=[AUTOSCALING_SERVICE_ROLE],
             ),
-            opts=child,
+            opts=key_opts,
         )
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",

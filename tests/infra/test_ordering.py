@@ -67,3 +67,17 @@ def test_explicit_dependencies_rejects_outputs() -> None:
 def test_explicit_dependencies_without_options() -> None:
     assert explicit_dependencies(None) == []
     assert explicit_dependencies(pulumi.ResourceOptions()) == []
+
+
+def test_volume_key_waits_for_the_autoscaling_service_linked_role(plan: Plan) -> None:
+    # The key policy names AWSServiceRoleForAutoScaling; KMS refuses a policy whose
+    # principal does not exist yet, as on an account that never used Auto Scaling.
+    role = one(plan, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+    assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com"
+    volume_keys = [
+        r
+        for r in plan.by_type("aws:kms/key:Key")
+        if "AWSServiceRoleForAutoScaling" in str(r.inputs.get("policy", ""))
+    ]
+    assert len(volume_keys) == 1
+    assert role.urn in volume_keys[0].dependencies

@@ -221,6 +221,12 @@ BAD_VALUES = [
     ),
     (
         "staging",
+        _set("cluster", "createAutoscalingServiceLinkedRole", "yes"),
+        "hrms:cluster.createAutoscalingServiceLinkedRole",
+        "true or false",
+    ),
+    (
+        "staging",
         _set("workload", "defaultTier", "platinum"),
         "hrms:workload.defaultTier",
         "not one of free, starter, professional, enterprise",
