@@ -15,6 +15,7 @@ from policies.common import (
     config_value,
     get_path,
     is_true,
+    is_whole_internet,
     violation,
 )
 
@@ -23,7 +24,6 @@ EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 # EKS versions in standard support when this pack was last reviewed (2026-11-28: 1.34 until
 # 2026-12-02, 1.35 until 2027-03-27, 1.36); stacks override through the policy config when
 # AWS moves the window.
@@ -47,7 +47,7 @@ def _public_endpoint(args: ResourceValidationArgs, report: ReportViolation) -> N
             "vpcConfig.publicAccessCidrs is unset, which AWS treats as 0.0.0.0/0; "
             "list the operator CIDRs or turn endpointPublicAccess off.",
         )
-    open_cidrs = sorted(OPEN_CIDRS.intersection(cidrs))
+    open_cidrs = sorted({c for c in cidrs if is_whole_internet(c)})
     if open_cidrs and not config_value(args, "allowOpenCidrs", False):
         violation(
             report,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -210,6 +211,14 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, Sequence):
         return list(value)
     return []
+
+
+def is_whole_internet(cidr: str) -> bool:
+    """Whether ``cidr`` is a zero-length prefix: "0.0.0.0/0", "::/0", "0::/0" and the like."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def config_value(args: ResourceValidationArgs | StackValidationArgs, key: str, default: Any) -> Any:

@@ -38,10 +38,16 @@ RESTORE_TESTING_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSe
 _RDS_IDS = ("identifier",)
 
 
+def _is_customer_key(value: object) -> bool:
+    # "alias/aws/rds" (bare or as an alias ARN) is the AWS-managed key: its policy cannot
+    # be restricted and snapshots encrypted with it cannot be shared or copied cross-account.
+    return isinstance(value, str) and bool(value) and "alias/aws/" not in value
+
+
 def _storage_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "storageEncrypted")):
         violation(report, "storageEncrypted must be true.")
-    if not get_path(args.props, "kmsKeyId"):
+    if not _is_customer_key(get_path(args.props, "kmsKeyId")):
         violation(report, "kmsKeyId must name a customer-managed KMS key, not the AWS-managed one.")
 
 
@@ -105,7 +111,7 @@ def _log_exports(args: ResourceValidationArgs, report: ReportViolation) -> None:
 def _performance_insights(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "performanceInsightsEnabled")):
         violation(report, "performanceInsightsEnabled must be true.")
-    if not get_path(args.props, "performanceInsightsKmsKeyId"):
+    if not _is_customer_key(get_path(args.props, "performanceInsightsKmsKeyId")):
         violation(report, "performanceInsightsKmsKeyId must name a customer-managed KMS key.")
 
 
@@ -150,7 +156,19 @@ def _force_ssl(args: StackValidationArgs, report: ReportViolation) -> None:
                 )
 
 
+def _excluded(db: PolicyResource, selection: PolicyResource) -> bool:
+    """Whether the selection's ``notResources`` names the instance (or every instance)."""
+    ids = resource_identity(db, *_RDS_IDS)
+    return any(
+        isinstance(v, str)
+        and (v == "*" or v.endswith(":db:*") or any(v.endswith(f":db:{i}") for i in ids))
+        for v in as_list(get_path(selection.props, "notResources"))
+    )
+
+
 def _covers(selection_values: list[object], db: PolicyResource, selection: PolicyResource) -> bool:
+    if _excluded(db, selection):
+        return False
     if any(isinstance(v, str) and (v == "*" or v.endswith(":db:*")) for v in selection_values):
         return True
     ids = resource_identity(db, *_RDS_IDS)

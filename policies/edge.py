@@ -39,6 +39,8 @@ WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 # Ordered smallest to largest, as in app/tenants/tiers.py (a test keeps them equal).
 TIER_ORDER = ["free", "starter", "professional", "enterprise"]
 HEALTH_PATHS = ["healthz", "readyz", "health"]
+# Probes only read: an open POST or DELETE on a health path is an unauthenticated write.
+HEALTH_METHODS = frozenset({"GET", "HEAD"})
 # API Gateway's greedy path variable: matches the rest of the path, any depth.
 GREEDY_PATH_PART = re.compile(r"\{[A-Za-z0-9._-]+\+\}")
 
@@ -55,13 +57,14 @@ def _method_auth(args: StackValidationArgs, report: ReportViolation) -> None:
         paths = [
             str(get_path(r.props, "pathPart", "")) for r in rest_resources if related(method, r)
         ]
-        if paths and all(p in health for p in paths):
+        http_method = str(get_path(method.props, "httpMethod", "")).upper()
+        if paths and all(p in health for p in paths) and http_method in HEALTH_METHODS:
             continue
         where = "/".join(paths) or "the API root"
         violation(
             report,
-            f"{get_path(method.props, 'httpMethod', '?')} on {where} requires neither an API key "
-            "nor an authorizer.",
+            f"{http_method or '?'} on {where} requires neither an API key nor an authorizer "
+            f"(only {' and '.join(sorted(HEALTH_METHODS))} on a health path may be open).",
             method.urn,
         )
 
@@ -148,6 +151,13 @@ def _usage_plan_order(args: StackValidationArgs, report: ReportViolation) -> Non
         else:
             by_tier[tier] = plan
     if not by_tier:
+        # No plan at all: nothing meters or throttles the tenants' API keys on these stages.
+        for stage in resources_of(args.resources, STAGE):
+            violation(
+                report,
+                f"no usage plan meters this stage; create one per tier ({', '.join(tiers)}).",
+                stage.urn,
+            )
         return
     for tier in tiers:
         if tier not in by_tier:
@@ -237,7 +247,7 @@ POLICIES: list[HrmsPolicy] = [
     HrmsStackPolicy(
         name="apigw-usage-plan-tiers",
         description="There is one usage plan per tier and its limits grow with the tier.",
-        resource_types=[USAGE_PLAN],
+        resource_types=[USAGE_PLAN, STAGE],
         check=_usage_plan_order,
         severity=Severity.MEDIUM,
         frameworks=[SOC2("A1.1")],

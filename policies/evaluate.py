@@ -260,6 +260,7 @@ class _PlanEntry:
     parent: str | None
     provider: str | None
     dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
     wire: dict[str, Any]
 
 
@@ -281,6 +282,14 @@ def _plan_entries(plan: Mapping[str, Any]) -> list[_PlanEntry]:
         deps = raw.get("dependencies") or []
         if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
             raise PolicyInputError(f"{where} ({raw['urn']}): 'dependencies' must be URNs")
+        prop_deps = raw.get("propertyDependencies") or {}
+        if not isinstance(prop_deps, Mapping) or not all(
+            isinstance(urns, list) and all(isinstance(u, str) for u in urns)
+            for urns in prop_deps.values()
+        ):
+            raise PolicyInputError(
+                f"{where} ({raw['urn']}): 'propertyDependencies' must map property names to URNs"
+            )
         provider = raw.get("provider") or None
         entries.append(
             _PlanEntry(
@@ -290,6 +299,7 @@ def _plan_entries(plan: Mapping[str, Any]) -> list[_PlanEntry]:
                 parent=raw.get("parent") or None,
                 provider=provider.rsplit("::", 1)[0] if provider and "::" in provider else None,
                 dependencies=tuple(deps),
+                property_dependencies={str(k): tuple(v) for k, v in prop_deps.items()},
                 wire=engine_properties(inputs, where=f"{where} ({raw['urn']})"),
             )
         )
@@ -473,6 +483,8 @@ def _stack_resources(
         if e.parent in resources:
             resource.parent = resources[e.parent]
         resource.dependencies.extend(resources[d] for d in e.dependencies if d in resources)
+        for prop, urns in e.property_dependencies.items():
+            resource.property_dependencies[prop] = [resources[u] for u in urns if u in resources]
     return list(resources.values())
 
 

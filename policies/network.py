@@ -23,6 +23,7 @@ from policies.common import (
     as_number,
     config_value,
     get_path,
+    is_whole_internet,
     related,
     resources_of,
     violation,
@@ -35,7 +36,6 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 # SSH, RDP, then the data stores and control planes this platform runs or could run.
 ADMIN_AND_DATA_PORTS = [22, 3389, 5432, 3306, 1433, 6379, 11211, 27017, 9200, 2379, 10250]
 ALL_PROTOCOLS = frozenset({"-1", "all"})
@@ -83,7 +83,7 @@ def _port_hits(rule: Mapping[str, Any], ports: list[int], protocol_key: str) -> 
 
 
 def _report_open(report: ReportViolation, where: str, cidrs: list[str], hits: list[int]) -> None:
-    open_cidrs = sorted(OPEN_CIDRS.intersection(cidrs))
+    open_cidrs = sorted({c for c in cidrs if is_whole_internet(c)})
     if open_cidrs and hits:
         violation(
             report,

@@ -44,8 +44,11 @@ OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
 # Each watched type with the inputs that name it in CloudWatch dimensions.
 WATCHED: dict[str, tuple[str, ...]] = {
     "aws:rds/instance:Instance": ("identifier",),
+    "aws:rds/cluster:Cluster": ("clusterIdentifier",),
     "aws:eks/cluster:Cluster": ("name",),
     "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId",),
+    "aws:elasticache/cluster:Cluster": ("clusterId",),
+    "aws:elasticache/serverlessCache:ServerlessCache": ("name",),
     "aws:apigateway/stage:Stage": ("stageName",),
 }
 
@@ -184,8 +187,8 @@ def _kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None
 POLICIES: list[HrmsPolicy] = [
     HrmsStackPolicy(
         name="alarms-cover-critical-resources",
-        description="Every RDS instance, EKS cluster, cache and API stage has at least one "
-        "alarm with actions.",
+        description="Every RDS instance and cluster, EKS cluster, ElastiCache cache and API "
+        "stage has at least one alarm with actions.",
         resource_types=list(WATCHED),
         check=_alarm_coverage,
         severity=Severity.HIGH,

@@ -7,6 +7,10 @@ from tests.policies.plans import DELETE, REMOVE, Mutation
 PROD = ("prod",)
 OPEN_ALL = [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
 SSH_V6 = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]
+ALL_TCP = [{"protocol": "tcp", "fromPort": 1, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}]
+RDP_NUMERIC = [{"protocol": "6", "fromPort": 3389, "toPort": 3389, "cidrBlocks": ["0.0.0.0/0"]}]
+AWS_MANAGED_RDS_KEY = "arn:aws:kms:eu-west-1:111122223333:alias/aws/rds"
+DB_ARN = "arn:aws:rds:eu-west-1:111122223333:db:hrms-db"
 CONTAINER = "spec.template.spec.containers.0"
 SC = f"{CONTAINER}.securityContext"
 INSIGHTS_MATH = [
@@ -27,6 +31,7 @@ MUTATIONS: list[Mutation] = [
     # database
     Mutation("rds-storage-encrypted-cmk", "db", "storageEncrypted", False),
     Mutation("rds-storage-encrypted-cmk", "db", "kmsKeyId", DELETE),
+    Mutation("rds-storage-encrypted-cmk", "db", "kmsKeyId", AWS_MANAGED_RDS_KEY),
     Mutation("rds-not-public", "db", "publiclyAccessible", True),
     Mutation("rds-backup-retention", "db", "backupRetentionPeriod", 3),
     Mutation("rds-backup-retention", "db", "backupRetentionPeriod", 7, stacks=PROD),
@@ -39,8 +44,12 @@ MUTATIONS: list[Mutation] = [
     Mutation("rds-auto-minor-version-upgrade", "db", "autoMinorVersionUpgrade", False),
     Mutation("rds-copy-tags-to-snapshot", "db", "copyTagsToSnapshot", False),
     Mutation("rds-log-exports", "db", "enabledCloudwatchLogsExports", ["postgresql"]),
+    Mutation("rds-log-exports", "db", "enabledCloudwatchLogsExports", DELETE),
     Mutation("rds-performance-insights-encrypted", "db", "performanceInsightsEnabled", False),
     Mutation("rds-performance-insights-encrypted", "db", "performanceInsightsKmsKeyId", DELETE),
+    Mutation(
+        "rds-performance-insights-encrypted", "db", "performanceInsightsKmsKeyId", "alias/aws/rds"
+    ),
     Mutation("rds-managed-master-secret", "db", "manageMasterUserPassword", False),
     Mutation("rds-managed-master-secret", "db", "password", "[secret]"),
     Mutation("rds-force-ssl", "db-params", "parameters.0.value", "0"),
@@ -62,6 +71,15 @@ MUTATIONS: list[Mutation] = [
         extra=(("db", "identifier", DELETE),),
     ),
     Mutation("backup-plan-covers-databases", "backup-plan", REMOVE, flagged="db"),
+    Mutation(
+        # Selected by wildcard, then excluded again by name.
+        "backup-plan-covers-databases",
+        "backup-selection",
+        "notResources",
+        [DB_ARN],
+        flagged="db",
+        extra=(("backup-selection", "resources", ["*"]),),
+    ),
     Mutation("backup-restore-testing-covers-databases", "restore-testing-db", REMOVE, flagged="db"),
     Mutation(
         "backup-restore-testing-covers-databases",
@@ -90,7 +108,17 @@ MUTATIONS: list[Mutation] = [
     Mutation("eks-public-endpoint-restricted", "cluster", "vpcConfig.publicAccessCidrs", DELETE),
     Mutation("eks-secrets-encryption", "cluster", "encryptionConfig.resources", []),
     Mutation("eks-secrets-encryption", "cluster", "encryptionConfig.provider.keyArn", DELETE),
+    Mutation("eks-public-endpoint-restricted", "cluster", "vpcConfig.publicAccessCidrs", ["0::/0"]),
+    Mutation(
+        # Public access left to AWS's default (on) with no CIDRs listed: open to everyone.
+        "eks-public-endpoint-restricted",
+        "cluster",
+        "vpcConfig.endpointPublicAccess",
+        DELETE,
+        extra=(("cluster", "vpcConfig.publicAccessCidrs", DELETE),),
+    ),
     Mutation("eks-control-plane-logging", "cluster", "enabledClusterLogTypes", ["api", "audit"]),
+    Mutation("eks-control-plane-logging", "cluster", "enabledClusterLogTypes", DELETE),
     Mutation("eks-supported-version", "cluster", "version", "1.24"),
     Mutation("eks-supported-version", "cluster", "version", DELETE),
     Mutation("node-launch-template-imdsv2", "nodes-lt", "metadataOptions.httpTokens", "optional"),
@@ -102,6 +130,12 @@ MUTATIONS: list[Mutation] = [
         "nodes-lt",
         "blockDeviceMappings.0.ebs.encrypted",
         "false",
+    ),
+    Mutation(
+        "launch-template-volumes-encrypted",
+        "nodes-lt",
+        "blockDeviceMappings.0.ebs.encrypted",
+        DELETE,
     ),
     Mutation("eks-node-group-launch-template", "nodes", "launchTemplate", DELETE),
     # network
@@ -118,6 +152,42 @@ MUTATIONS: list[Mutation] = [
     Mutation("security-group-no-internet-admin-ports", "nlb-https", "fromPort", 0),
     Mutation("security-group-no-internet-admin-ports", "db-from-nodes", "cidrIpv4", "0.0.0.0/0"),
     Mutation("security-group-no-internet-admin-ports", "db-from-nodes", "cidrIpv6", "::/0"),
+    # inline ingress on aws.ec2.SecurityGroup: a range spanning every port, a numeric protocol
+    Mutation("security-group-no-internet-admin-ports", "db-sg", "ingress", ALL_TCP),
+    Mutation("security-group-no-internet-admin-ports", "db-sg", "ingress", RDP_NUMERIC),
+    # aws.ec2.SecurityGroupRule: every protocol, and IPv6 on RDP
+    Mutation("security-group-no-internet-admin-ports", "nlb-https", "protocol", "-1"),
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "nlb-https",
+        "ipv6CidrBlocks",
+        ["::/0"],
+        extra=(
+            ("nlb-https", "cidrBlocks", DELETE),
+            ("nlb-https", "fromPort", 3389),
+            ("nlb-https", "toPort", 3389),
+        ),
+    ),
+    # aws.vpc.SecurityGroupIngressRule: every protocol (no ports), and a range over 6379
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "db-from-nodes",
+        "ipProtocol",
+        "-1",
+        extra=(
+            ("db-from-nodes", "fromPort", DELETE),
+            ("db-from-nodes", "toPort", DELETE),
+            ("db-from-nodes", "referencedSecurityGroupId", DELETE),
+            ("db-from-nodes", "cidrIpv4", "0.0.0.0/0"),
+        ),
+    ),
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "db-from-nodes",
+        "cidrIpv6",
+        "0::/0",
+        extra=(("db-from-nodes", "fromPort", 6000), ("db-from-nodes", "toPort", 6500)),
+    ),
     # edge
     Mutation("apigw-method-requires-auth", "proxy-any", "apiKeyRequired", False),
     Mutation(
@@ -126,6 +196,7 @@ MUTATIONS: list[Mutation] = [
         "@dependencies",
         [("aws:apigateway/restApi:RestApi", "api"), ("aws:apigateway/resource:Resource", "proxy")],
     ),
+    Mutation("apigw-method-requires-auth", "health-get", "httpMethod", "POST"),
     Mutation(
         # {proxy+} hung off the root: every path, /admin/ included, reaches the backend.
         "apigw-no-root-proxy",
@@ -159,11 +230,25 @@ MUTATIONS: list[Mutation] = [
     Mutation("apigw-usage-plan-tiers", "plan-starter", "quotaSettings.limit", 100),
     Mutation("apigw-usage-plan-tiers", "plan-starter", REMOVE, flagged=""),
     Mutation("apigw-usage-plan-tiers", "plan-free", "name", "hrms-basic"),
+    Mutation("apigw-usage-plan-tiers", "plan-starter", "name", "hrms-free-extra"),
+    Mutation(
+        # No plan at all: the API keys are neither metered nor throttled.
+        "apigw-usage-plan-tiers",
+        "plan-free",
+        REMOVE,
+        flagged="stage",
+        extra=(
+            ("plan-starter", REMOVE, None),
+            ("plan-professional", REMOVE, None),
+            ("plan-enterprise", REMOVE, None),
+        ),
+    ),
     Mutation("apigw-stage-access-logging", "stage", "accessLogSettings", DELETE),
     Mutation("apigw-stage-access-logging", "stage", "accessLogSettings.format", DELETE),
     Mutation("apigw-stage-xray", "stage", "xrayTracingEnabled", False),
     Mutation("apigw-data-trace-off", "stage-settings", "settings.dataTraceEnabled", True),
     Mutation("apigw-waf-associated", "waf-assoc", REMOVE, flagged="stage"),
+    Mutation("apigw-waf-associated", "waf-assoc", "@dependencies", [], flagged="stage"),
     # observability
     Mutation("alarms-cover-critical-resources", "db-cpu", REMOVE, flagged="db"),
     Mutation("alarms-cover-critical-resources", "db-cpu", "alarmActions", [], flagged="db"),
@@ -254,4 +339,55 @@ MUTATIONS: list[Mutation] = [
     Mutation("aws-required-tags", "kms", "tags.Owner", DELETE),
     Mutation("aws-required-tags", "vpc", "tags.DataClassification", ""),
     Mutation("aws-required-tags", "cluster", "tags.Environment", "qa"),
+]
+
+# Compliant variations: each must leave its rule silent (no false positive on the edge case).
+PASSING: list[Mutation] = [
+    Mutation(
+        "kms-key-rotation",
+        "kms",
+        "enableKeyRotation",
+        False,
+        extra=(("kms", "customerMasterKeySpec", "RSA_2048"), ("kms", "keyUsage", "SIGN_VERIFY")),
+    ),
+    Mutation(
+        "eks-public-endpoint-restricted",
+        "cluster",
+        "vpcConfig.endpointPublicAccess",
+        False,
+        extra=(("cluster", "vpcConfig.publicAccessCidrs", DELETE),),
+    ),
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "nlb-https",
+        "type",
+        "egress",
+        extra=(("nlb-https", "fromPort", 22), ("nlb-https", "toPort", 22)),
+    ),
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "db-sg",
+        "ingress",
+        [{"protocol": "icmp", "fromPort": -1, "toPort": -1, "cidrBlocks": ["0.0.0.0/0"]}],
+    ),
+    Mutation(
+        "security-group-no-internet-admin-ports",
+        "db-sg",
+        "ingress",
+        [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}],
+    ),
+    Mutation("security-group-no-internet-admin-ports", "db-from-nodes", "cidrIpv4", "10.20.0.0/16"),
+    Mutation("apigw-method-requires-auth", "health-get", "httpMethod", "HEAD"),
+    Mutation(
+        "apigw-method-requires-auth",
+        "proxy-any",
+        "apiKeyRequired",
+        False,
+        extra=(("proxy-any", "authorization", "AWS_IAM"),),
+    ),
+    Mutation("backup-plan-covers-databases", "backup-selection", "resources", ["*"]),
+    Mutation("rds-auto-minor-version-upgrade", "db", "autoMinorVersionUpgrade", DELETE),
+    Mutation(
+        "launch-template-volumes-encrypted", "nodes-lt", "blockDeviceMappings.0.ebs.encrypted", True
+    ),
 ]

@@ -9,7 +9,15 @@ from typing import Any
 
 from app.tenants.tiers import TIERS
 
-DELETE = object()
+
+class _Delete:
+    """Marks a property to delete; a stable repr keeps test ids equal across xdist workers."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE: Any = _Delete()
 REMOVE = "<remove resource>"
 
 ARN = "arn:aws:kms:eu-west-1:111122223333:key/0000"

@@ -121,3 +121,24 @@ def test_pack_serves_the_same_rules_and_verdicts(
         timeout=20,
     )
     assert [d.policyName for d in response.diagnostics] == ["rds-not-public"]
+
+
+def test_json_shape_and_advisory_only_exit_zero(cli: CliRunner, tmp_path: Path) -> None:
+    # An input unknown during preview: the engine reports "can't run" as advisory, no failure.
+    out = tmp_path / "v.json"
+    unknown = Mutation("rds-not-public", "db", "publiclyAccessible", "[unknown]")
+    plan = _write(tmp_path, mutate(baseline("prod"), unknown))
+    result = cli.invoke(app, ["policy", "--stack", "prod", "--plan", str(plan), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for rule in data["rules"]:
+        assert {"name", "enforcement", "severity", "frameworks"} <= set(rule)
+        assert rule["enforcement"] in {"mandatory", "advisory", "remediate", "disabled"}
+        assert rule["frameworks"]
+        assert all(isinstance(f, str) for f in rule["frameworks"])
+    (violation,) = data["violations"]
+    assert {"rule", "urn", "message", "enforcement"} <= set(violation)
+    assert violation["rule"] == "rds-not-public"
+    assert violation["enforcement"] == "advisory"
+    assert violation["urn"].endswith("::db")
+    assert "can't run policy 'rds-not-public'" in violation["message"]

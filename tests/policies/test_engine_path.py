@@ -182,3 +182,30 @@ def test_taggable_type_list_matches_the_pinned_provider() -> None:
     )
     assert {DB, "aws:eks/cluster:Cluster", "aws:kms/key:Key"} <= taggable_types()
     assert "aws:apigateway/method:Method" not in taggable_types()
+
+
+def test_property_dependencies_reach_stack_rules() -> None:
+    from pulumi_policy import StackValidationArgs
+
+    from policies.common import HrmsStackPolicy
+
+    plan = baseline("prod")
+    proxy = next(r for r in plan["resources"] if r["name"] == "proxy")
+    prefix = next(r for r in plan["resources"] if r["name"] == "api-prefix")
+    proxy["propertyDependencies"] = {"parentId": [prefix["urn"]], "restApi": ["urn:gone"]}
+    captured: list[StackValidationArgs] = []
+    policy = HrmsStackPolicy(
+        name="stack-probe",
+        description="records the stack",
+        resource_types=[DB],
+        check=lambda args, report: captured.append(args),
+        severity=Severity.LOW,
+        remediation="none",
+    )
+    evaluate_plan(plan, config={}, policies=[policy])
+    seen = next(r for r in captured[0].resources if r.name == "proxy")
+    assert [d.name for d in seen.property_dependencies["parentId"]] == ["api-prefix"]
+    assert seen.property_dependencies["restApi"] == []
+    proxy["propertyDependencies"] = {"parentId": "api-prefix"}
+    with pytest.raises(PolicyInputError, match="'propertyDependencies' must map"):
+        evaluate_plan(plan, config={}, policies=[policy])

@@ -42,7 +42,8 @@ class RealMutation:
             what = f"removed (flags {flagged})"
         else:
             what = f"{self.path}={'deleted' if self.value is DELETE else repr(self.value)}"
-        return f"{self.rule}: {self.type.rsplit(':', 1)[-1]} {what}"
+        where = f" where {self.where[0]}={self.where[1]!r}" if self.where else ""
+        return f"{self.rule}: {self.type.rsplit(':', 1)[-1]}{where} {what}"
 
 
 RDS = "aws:rds/instance:Instance"
@@ -54,6 +55,12 @@ VPC = "aws:ec2/vpc:Vpc"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONTAINER = "spec.template.spec.containers.0"
 OPEN_DB = [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]
+PROD = ("prod",)
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
 OPEN_SSH_V6 = [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]
 
 REAL_MUTATIONS = [
@@ -246,6 +253,98 @@ REAL_MUTATIONS = [
     ),
     RealMutation("aws-required-tags", RDS, "tags", DELETE),
     RealMutation("aws-required-tags", VPC, "tags.Owner", DELETE),
+    # Further guarded properties, one flip each, so the real stacks exercise every check.
+    RealMutation("rds-storage-encrypted-cmk", RDS, "kmsKeyId", "alias/aws/rds"),
+    RealMutation("rds-backup-retention", RDS, "backupRetentionPeriod", 7, stacks=PROD),
+    RealMutation("rds-backup-retention", RDS, "backupWindow", DELETE),
+    RealMutation("rds-deletion-protection", RDS, "finalSnapshotIdentifier", DELETE, stacks=PROD),
+    RealMutation("rds-performance-insights-encrypted", RDS, "performanceInsightsEnabled", False),
+    RealMutation("rds-managed-master-secret", RDS, "password", "[secret]"),
+    RealMutation(
+        "backup-restore-testing-covers-databases",
+        RESTORE_SELECTION,
+        "protectedResourceType",
+        "EBS",
+        flagged_type=RDS,
+    ),
+    RealMutation("backup-plan-rules", "aws:backup/plan:Plan", "rules.0.schedule", DELETE),
+    RealMutation(
+        "backup-plan-rules", "aws:backup/plan:Plan", "rules.0.copyActions", [], stacks=PROD
+    ),
+    RealMutation("eks-public-endpoint-restricted", EKS, "vpcConfig.publicAccessCidrs", DELETE),
+    RealMutation("eks-secrets-encryption", EKS, "encryptionConfig.provider.keyArn", DELETE),
+    RealMutation("eks-supported-version", EKS, "version", DELETE),
+    RealMutation(
+        "node-launch-template-imdsv2", LAUNCH_TEMPLATE, "metadataOptions.httpPutResponseHopLimit", 5
+    ),
+    RealMutation(
+        "launch-template-volumes-encrypted",
+        LAUNCH_TEMPLATE,
+        "blockDeviceMappings.0.ebs.encrypted",
+        "false",
+    ),
+    RealMutation(
+        "vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "trafficType", "REJECT", flagged_type=VPC
+    ),
+    RealMutation(
+        "vpc-default-security-group-closed",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "egress",
+        OPEN_DB,
+    ),
+    RealMutation(
+        "security-group-no-internet-admin-ports",
+        SG_INGRESS,
+        "cidrIpv6",
+        "::/0",
+        where=("fromPort", 5432),
+    ),
+    RealMutation(
+        "security-group-no-internet-admin-ports",
+        SG_INGRESS,
+        "cidrIpv4",
+        "0.0.0.0/0",
+        where=("fromPort", 6379),
+    ),
+    RealMutation(
+        "apigw-method-requires-auth",
+        "aws:apigateway/method:Method",
+        "httpMethod",
+        "POST",
+        where=("httpMethod", "GET"),
+    ),
+    RealMutation("apigw-usage-plan-limits", USAGE_PLAN, "throttleSettings", DELETE),
+    RealMutation("apigw-usage-plan-limits", USAGE_PLAN, "apiStages", []),
+    RealMutation("apigw-usage-plan-tiers", USAGE_PLAN, "name", "hrms-basic"),
+    RealMutation("apigw-usage-plan-tiers", USAGE_PLAN, REMOVE, None, STAGE),
+    RealMutation("apigw-stage-access-logging", STAGE, "accessLogSettings.format", DELETE),
+    RealMutation("alarms-cover-critical-resources", ALARM, REMOVE, None, STAGE),
+    RealMutation("alarm-has-actions", ALARM, "okActions", DELETE),
+    RealMutation("alarm-has-actions", ALARM, "actionsEnabled", False),
+    RealMutation(
+        "log-group-encrypted-retention",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "retentionInDays",
+        7,
+    ),
+    RealMutation(
+        "k8s-no-privilege-escalation", DEPLOYMENT, f"{CONTAINER}.securityContext.privileged", True
+    ),
+    RealMutation("k8s-probes-set", DEPLOYMENT, f"{CONTAINER}.livenessProbe", DELETE),
+    RealMutation(
+        "k8s-pdb-per-deployment",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "spec.selector.matchLabels",
+        {"app": "other"},
+        flagged_type=DEPLOYMENT,
+    ),
+    RealMutation(
+        "k8s-namespace-pod-security",
+        "kubernetes:core/v1:Namespace",
+        "metadata.labels",
+        {"pod-security.kubernetes.io/enforce": "baseline"},
+    ),
+    RealMutation("aws-required-tags", EKS, "tags.Environment", "qa"),
 ]
 
 
@@ -284,7 +383,15 @@ def _apply(plan: dict[str, Any], m: RealMutation) -> tuple[dict[str, Any], list[
     # Flip a resource where the mutation changes something (e.g. not the open health route).
     target = next((r for r in targets if _get(r["inputs"], m.path) != m.value), targets[0])
     set_path(target["inputs"], m.path, m.value)
-    return out, [target["urn"]]
+    if m.flagged_type is None:
+        return out, [target["urn"]]
+    # A link broken on one side is reported on the resource that lost its guarantee.
+    flagged = [
+        r["urn"]
+        for r in out["resources"]
+        if r["type"] == m.flagged_type and _matches(r, m.flagged_where)
+    ]
+    return out, flagged
 
 
 def _outcome(plan: dict[str, Any], m: RealMutation) -> str:
@@ -298,6 +405,16 @@ def _outcome(plan: dict[str, Any], m: RealMutation) -> str:
     hit = {v.urn for v in report.for_rule(m.rule) if v.enforcement == "mandatory"}
     missing = [u for u in urns if u not in hit]
     return "caught" if not missing else f"missed on {missing}"
+
+
+def test_every_rule_is_mutated_on_the_real_plans() -> None:
+    from policies.registry import all_policies
+
+    # Outcomes are keyed by id: two mutations sharing one would hide the second.
+    ids = [m.id for m in REAL_MUTATIONS]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    mutated = {m.rule for m in REAL_MUTATIONS}
+    assert sorted(p.name for p in all_policies() if p.name not in mutated) == []
 
 
 def test_real_stacks_have_no_mandatory_violations(real_plans: dict[str, dict[str, Any]]) -> None:

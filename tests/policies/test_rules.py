@@ -8,7 +8,7 @@ import pytest
 
 from policies.registry import all_policies
 from tests.policies.conftest import STACKS, run
-from tests.policies.mutations import MUTATIONS
+from tests.policies.mutations import MUTATIONS, PASSING
 from tests.policies.plans import REMOVE, Mutation, baseline, mutate, urn
 
 pytestmark = pytest.mark.policy
@@ -98,3 +98,62 @@ def test_root_proxy_violation_names_the_greedy_resource() -> None:
     assert "{proxy+}" in hit.message
     assert hit.severity == "high"
     assert hit.enforcement == "mandatory"
+
+
+@pytest.mark.parametrize("variant", PASSING, ids=[m.id for m in PASSING])
+def test_compliant_variant_is_not_flagged(variant: Mutation) -> None:
+    for stack_name in variant.stacks:
+        report = run(mutate(baseline(stack_name), variant))
+        assert report.for_rule(variant.rule) == [], stack_name
+
+
+WATCHED_EXTRA = [
+    (
+        "aws:rds/cluster:Cluster",
+        {"clusterIdentifier": "hrms-aurora"},
+        {"DBClusterIdentifier": "hrms-aurora"},
+    ),
+    (
+        "aws:elasticache/cluster:Cluster",
+        {"clusterId": "hrms-memo"},
+        {"CacheClusterId": "hrms-memo"},
+    ),
+    (
+        "aws:elasticache/serverlessCache:ServerlessCache",
+        {"name": "hrms-sessions"},
+        {"clusterId": "hrms-sessions"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "dimensions"), WATCHED_EXTRA, ids=[w[0] for w in WATCHED_EXTRA]
+)
+def test_every_rds_cluster_and_cache_needs_an_alarm(
+    type_: str, inputs: dict[str, Any], dimensions: dict[str, str]
+) -> None:
+    plan = baseline("prod")
+    target: dict[str, Any] = {
+        "urn": urn("prod", type_, "extra"),
+        "type": type_,
+        "name": "extra",
+        "parent": None,
+        "provider": None,
+        "dependencies": [],
+        "inputs": inputs,
+    }
+    plan["resources"].append(target)
+    (hit,) = run(plan).for_rule("alarms-cover-critical-resources")
+    assert hit.urn == target["urn"]
+    alarm: dict[str, Any] = {
+        **target,
+        "urn": urn("prod", "aws:cloudwatch/metricAlarm:MetricAlarm", "extra-alarm"),
+        "type": "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "name": "extra-alarm",
+        "inputs": {"alarmActions": ["arn:sns"], "okActions": ["arn:sns"], "dimensions": dimensions},
+    }
+    plan["resources"].append(alarm)
+    assert run(plan).for_rule("alarms-cover-critical-resources") == []
+    alarm["inputs"]["alarmActions"] = []
+    (hit,) = run(plan).for_rule("alarms-cover-critical-resources")
+    assert hit.urn == target["urn"]
