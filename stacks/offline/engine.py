@@ -245,6 +245,11 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent or None,
             provider=_provider_urn(request.provider),
             dependencies=tuple(sorted(set(request.dependencies))),
+            property_dependencies={
+                prop: tuple(sorted(set(deps.urns)))
+                for prop, deps in sorted(request.propertyDependencies.items())
+                if deps.urns
+            },
             custom=bool(request.custom),
             inputs=_redact_provider_inputs(
                 request.type, _clean(json_format.MessageToDict(request.object))

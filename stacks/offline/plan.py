@@ -26,6 +26,8 @@ class PlanResource:
     parent: str | None = None
     provider: str | None = None
     dependencies: tuple[str, ...] = ()
+    # Per input property, the resources its value came from (what stack policies see).
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     custom: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
 
@@ -37,6 +39,7 @@ class PlanResource:
             "parent": self.parent,
             "provider": self.provider,
             "dependencies": list(self.dependencies),
+            "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
             "custom": self.custom,
             "inputs": self.inputs,
         }
@@ -58,6 +61,14 @@ class PlanResource:
             raise PlanFormatError(
                 f"{where}: 'dependencies' of {data['urn']} must be a list of URNs"
             )
+        prop_deps = data.get("propertyDependencies", {})
+        if not isinstance(prop_deps, dict) or not all(
+            isinstance(v, list) and all(isinstance(u, str) for u in v) for v in prop_deps.values()
+        ):
+            raise PlanFormatError(
+                f"{where}: 'propertyDependencies' of {data['urn']} must map property names "
+                "to lists of URNs"
+            )
         return cls(
             urn=data["urn"],
             type=data["type"],
@@ -65,6 +76,7 @@ class PlanResource:
             parent=data.get("parent") or None,
             provider=data.get("provider") or None,
             dependencies=tuple(deps),
+            property_dependencies={str(k): tuple(v) for k, v in prop_deps.items()},
             custom=bool(data.get("custom", True)),
             inputs=inputs,
         )

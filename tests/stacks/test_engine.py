@@ -120,6 +120,10 @@ def test_parents_and_dependencies(plan) -> None:  # type: ignore[no-untyped-def]
         "hrms-db-sg",
         "hrms-db-instance",
     }
+    # Per-property dependencies, as the engine hands them to stack policies.
+    assert instance.property_dependencies["kmsKeyId"] == (key.urn,)
+    assert instance.property_dependencies["vpcSecurityGroupIds"] == (sg.urn,)
+    assert "engine" not in instance.property_dependencies  # a literal depends on nothing
     # The key's computed ARN flows into the instance's input.
     assert instance.inputs["kmsKeyId"].startswith("arn:aws:kms:eu-central-1:123456789012:key/")
     assert instance.inputs["vpcSecurityGroupIds"][0].startswith("sg-")
@@ -228,6 +232,7 @@ def test_plan_round_trips_through_json(plan, tmp_path) -> None:  # type: ignore[
         "parent",
         "provider",
         "dependencies",
+        "propertyDependencies",
         "inputs",
     }
     assert Plan.load(path) == plan
@@ -256,3 +261,21 @@ def test_full_collections_are_deferred_during_a_run_and_restored_after() -> None
     with pytest.raises(RuntimeError, match="program error"):
         synthesize(failing, stack="gc")
     assert gc.get_threshold() == default
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("dependencies", "urn:x", "'dependencies' of urn:r must be a list of URNs"),
+        ("propertyDependencies", {"kmsKeyId": "urn:x"}, "'propertyDependencies' of urn:r"),
+        ("inputs", [], "'inputs' of urn:r must be an object"),
+    ],
+)
+def test_malformed_plan_resource_is_rejected_naming_the_field(
+    field: str, value: object, message: str
+) -> None:
+    from stacks.offline.plan import PlanFormatError, PlanResource
+
+    raw = {"urn": "urn:r", "type": "aws:kms/key:Key", "name": "k", field: value}
+    with pytest.raises(PlanFormatError, match=message):
+        PlanResource.from_dict(raw, where="plan.json")
