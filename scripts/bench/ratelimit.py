@@ -1,16 +1,20 @@
 """Rate limiter benchmark: overhead vs no limiter and django-ratelimit, and window-edge overshoot.
 
-Everything runs on loopback: a throwaway redis-server, the app on SQLite served by
-gunicorn, and client threads in this process. Prints the figures and writes
+Everything runs on loopback: a throwaway redis-server, the app served by gunicorn on a
+throwaway PostgreSQL (as deployed; ``--database sqlite`` for the ``make serve`` default),
+and client threads in this process. Prints the figures and writes
 ``build/bench/ratelimit.json``. Run with ``make bench-ratelimit``.
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import math
 import os
+import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -23,8 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import redis
 
+from scripts.local_services.postgres import (
+    PostgresServer,
+    postgres_create_database,
+    postgres_create_role,
+    postgres_start,
+    postgres_stop,
+)
 from scripts.local_services.redis import LOOPBACK, free_loopback_port, start_redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +58,10 @@ OPENING_REQUESTS = int(EDGE_RATE)  # one second of refill
 # The worker model app/gunicorn.conf.py ships: sync workers, 2n+1 for n CPUs, at most 9.
 WORKERS = max(2, min(2 * (os.cpu_count() or 1) + 1, 9))
 HIGH_RATE, HIGH_BURST = 1_000_000.0, 10_000_000
+DATABASES = ("postgresql", "sqlite")
+# Like the deployed app's role: owns its schema, but neither superuser nor BYPASSRLS, so
+# row-level security binds every request as it does against RDS.
+APP_ROLE, APP_DATABASE = "hrms_bench", "hrms"
 SCRIPT_INNER = ("time", "hmget", "hset", "pexpire")
 
 
@@ -83,6 +99,7 @@ def prepare_app(env: dict[str, str]) -> tuple[Creds, Creds]:
     import django
 
     django.setup()
+    from app.core.rls import tenant_scope
     from app.ratelimit.services import tenant_limit_override_set
     from app.tenants.models import Tenant
 
@@ -92,16 +109,38 @@ def prepare_app(env: dict[str, str]) -> tuple[Creds, Creds]:
         ("professional", (EDGE_RATE, EDGE_BURST)),
     ):
         tenant = Tenant.objects.get(slug=by_tier[tier]["slug"])
-        tenant_limit_override_set(
-            tenant=tenant,
-            set_by="bench",
-            reason="rate limiter benchmark",
-            rate_per_second=rate,
-            burst=burst,
-            unlimited_daily_quota=True,
-        )
+        with tenant_scope(tenant.pk):
+            tenant_limit_override_set(
+                tenant=tenant,
+                set_by="bench",
+                reason="rate limiter benchmark",
+                rate_per_second=rate,
+                burst=burst,
+                unlimited_daily_quota=True,
+            )
         creds.append(Creds(tenant.pk, by_tier[tier]["api_key"], by_tier[tier]["admin_token"]))
+    from django.db import connections
+
+    # gunicorn's workers hold their own connections; this process needs none during the run.
+    connections.close_all()
     return creds[0], creds[1]
+
+
+def postgres_database(stack: ExitStack) -> tuple[str, str]:
+    """Start a local PostgreSQL (stopped when ``stack`` closes); its app URL and version.
+
+    Production durability settings (fsync on), unlike the test suite's fast server, so
+    no write the app makes is cheaper here than on RDS.
+    """
+    server: PostgresServer = postgres_start(fast=False)
+    stack.callback(postgres_stop, server)
+    password = secrets.token_urlsafe(24)
+    postgres_create_role(server, name=APP_ROLE, password=password)
+    postgres_create_database(server, name=APP_DATABASE, owner=APP_ROLE)
+    url = server.url(user=APP_ROLE, password=password, dbname=APP_DATABASE)
+    with psycopg.connect(server.superuser_conninfo()) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return url, f"PostgreSQL {row[0] if row else 'unknown'}"
 
 
 @contextmanager
@@ -367,20 +406,48 @@ def overshoot(
     }
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench.ratelimit", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--database",
+        choices=DATABASES,
+        default="postgresql",
+        help="the app's database: a local PostgreSQL as deployed (default), or the SQLite "
+        "file `make serve` uses",
+    )
+    return parser.parse_args(argv)
+
+
+def _terminate_cleanly(signum: int, _frame: object) -> None:
+    # SIGTERM would otherwise kill the process without running the finally blocks that
+    # stop PostgreSQL, redis-server and gunicorn.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate_cleanly)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="hrms-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hrms-bench-") as tmp, ExitStack() as services:
         workdir = Path(tmp)
+        if args.database == "postgresql":
+            print("starting PostgreSQL ...", flush=True)
+            database_url, database_server = postgres_database(services)
+        else:
+            database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            database_server = "SQLite file"
         server = start_redis()
         try:
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "app.settings.local",
-                "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+                "DATABASE_URL": database_url,
                 "REDIS_URL": server.url,
                 "PYTHONPATH": str(REPO),
             }
-            print("preparing app database and demo tenants ...", flush=True)
+            print(f"preparing app database ({args.database}) and demo tenants ...", flush=True)
             fast, edge = prepare_app(env)
             r = redis.Redis.from_url(server.url)
             print("overhead: limiter off / redis / django-ratelimit, interleaved ...", flush=True)
@@ -394,6 +461,7 @@ def main() -> None:
             server.cleanup()
 
     figures = {
+        "database": args.database,
         "rps_off": round(runs["off"]["rps"], 1),
         "rps_redis": round(runs["redis"]["rps"], 1),
         "rps_django_ratelimit": round(runs["django-ratelimit"]["rps"], 1),
@@ -424,7 +492,7 @@ def main() -> None:
             "load_seconds_per_mode": ROUNDS * SLICE_SECONDS,
             "rounds": ROUNDS,
             "gunicorn": f"{WORKERS} sync workers (as app/gunicorn.conf.py), loopback",
-            "database": "SQLite",
+            "database": database_server,
             "burst_clients": BURST_CLIENTS,
             "burst_seconds": BURST_SECONDS,
             "edge_policy": {"burst": EDGE_BURST, "rate_per_second": EDGE_RATE},
@@ -434,7 +502,7 @@ def main() -> None:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print()
+    print(f"\ndatabase: {database_server}")
     print(f"{'limiter':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'redis cmds/req':>16}")
     for backend in ("off", "redis", "django-ratelimit"):
         run = runs[backend]
