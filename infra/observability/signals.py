@@ -62,6 +62,7 @@ class AlarmThresholds:
     node_filesystem_percent: float = 80.0
     min_ready_nodes: int = 1
     cache_cpu_percent: float = 75.0
+    cache_host_cpu_percent: float = 90.0
     cache_memory_percent: float = 80.0
     rate_limited_per_5_minutes: int = 500
 
@@ -72,6 +73,7 @@ class AlarmThresholds:
             "db_cpu_percent": self.db_cpu_percent,
             "node_filesystem_percent": self.node_filesystem_percent,
             "cache_cpu_percent": self.cache_cpu_percent,
+            "cache_host_cpu_percent": self.cache_host_cpu_percent,
             "cache_memory_percent": self.cache_memory_percent,
         }
         for key, value in percents.items():
@@ -513,6 +515,27 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 metric=Metric(
                     namespace="AWS/ElastiCache",
                     name="EngineCPUUtilization",
+                    dimensions=cache,
+                    stat="Average",
+                ),
+            ),
+            AlarmSpec(
+                key=f"cache-host-cpu-{i}",
+                anchor="cache-cpu",
+                signal=Signal.CACHE,
+                summary=f"Cache host CPU above {t.cache_host_cpu_percent:g}% on node {i}.",
+                comparison="GreaterThanThreshold",
+                threshold=t.cache_host_cpu_percent,
+                evaluation_periods=5,
+                datapoints_to_alarm=5,
+                missing=Missing.MISSING,
+                # EngineCPUUtilization is the single engine thread only; on nodes with
+                # 2 vCPUs or fewer (staging's t4g.small) the host's CPUUtilization is the
+                # one AWS says to watch, and on any size it also carries TLS, I/O threads
+                # and the fork of a snapshot, which the engine figure never shows.
+                metric=Metric(
+                    namespace="AWS/ElastiCache",
+                    name="CPUUtilization",
                     dimensions=cache,
                     stat="Average",
                 ),

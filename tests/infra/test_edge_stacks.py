@@ -125,6 +125,22 @@ def test_alarms_cover_the_six_signals(plan: Plan) -> None:
     assert per_tier == {t.value for t in TIERS}
 
 
+def test_every_cache_node_has_engine_cpu_host_cpu_and_memory_alarms(plan: Plan) -> None:
+    # Engine CPU alone misses a saturated 2-vCPU node (staging) and snapshot forks.
+    watched: dict[str, set[str]] = {}
+    for alarm in plan.by_type(ALARM):
+        if alarm.inputs.get("namespace") == "AWS/ElastiCache":
+            node = alarm.inputs["dimensions"]["CacheClusterId"]
+            watched.setdefault(node, set()).add(alarm.inputs["metricName"])
+    assert watched
+    for node, metrics in watched.items():
+        assert metrics == {
+            "EngineCPUUtilization",
+            "CPUUtilization",
+            "DatabaseMemoryUsagePercentage",
+        }, node
+
+
 def test_every_alarm_links_to_an_existing_runbook_section(plan: Plan) -> None:
     for alarm in plan.by_type(ALARM):
         link = LINK.search(alarm.inputs["alarmDescription"])
@@ -144,7 +160,13 @@ def test_prod_alarms_are_at_least_as_strict_as_staging() -> None:
         }
 
     staging, prod = thresholds("staging"), thresholds("prod")
-    for key in ("api-5xx-ratio", "api-latency-p99", "rds-cpu", "node-filesystem"):
+    for key in (
+        "api-5xx-ratio",
+        "api-latency-p99",
+        "rds-cpu",
+        "node-filesystem",
+        "cache-host-cpu-1",
+    ):
         assert prod[key] < staging[key], key
     for key in ("nlb-healthy-hosts-low", "eks-ready-nodes-low", "rds-free-storage"):
         assert prod[key] > staging[key], key
