@@ -499,64 +499,39 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             ),
         )
     )
+    # (key, runbook anchor, what, threshold, metric, statistic) per cache node.
+    # EngineCPUUtilization is the single engine thread only; on nodes with 2 vCPUs or
+    # fewer (staging's t4g.small) the host's CPUUtilization is the one AWS says to watch,
+    # and on any size it also carries TLS, I/O threads and the fork of a snapshot, which
+    # the engine figure never shows.
+    cache_signals = (
+        ("cache-cpu", "cache-cpu", "engine CPU", t.cache_cpu_percent,
+         "EngineCPUUtilization", "Average"),
+        ("cache-host-cpu", "cache-cpu", "host CPU", t.cache_host_cpu_percent,
+         "CPUUtilization", "Average"),
+        ("cache-memory", "cache-memory", "memory", t.cache_memory_percent,
+         "DatabaseMemoryUsagePercentage", "Maximum"),
+    )  # fmt: skip
     for i, node in enumerate(targets.cache_node_ids, start=1):
-        cache = {"CacheClusterId": node}
         specs += [
             AlarmSpec(
-                key=f"cache-cpu-{i}",
-                anchor="cache-cpu",
+                key=f"{key}-{i}",
+                anchor=anchor,
                 signal=Signal.CACHE,
-                summary=f"Cache engine CPU above {t.cache_cpu_percent:g}% on node {i}.",
+                summary=f"Cache {what} above {threshold:g}% on node {i}.",
                 comparison="GreaterThanThreshold",
-                threshold=t.cache_cpu_percent,
+                threshold=threshold,
                 evaluation_periods=5,
                 datapoints_to_alarm=5,
                 missing=Missing.MISSING,
                 metric=Metric(
                     namespace="AWS/ElastiCache",
-                    name="EngineCPUUtilization",
-                    dimensions=cache,
-                    stat="Average",
+                    name=metric,
+                    dimensions={"CacheClusterId": node},
+                    stat=stat,
                 ),
-            ),
-            AlarmSpec(
-                key=f"cache-host-cpu-{i}",
-                anchor="cache-cpu",
-                signal=Signal.CACHE,
-                summary=f"Cache host CPU above {t.cache_host_cpu_percent:g}% on node {i}.",
-                comparison="GreaterThanThreshold",
-                threshold=t.cache_host_cpu_percent,
-                evaluation_periods=5,
-                datapoints_to_alarm=5,
-                missing=Missing.MISSING,
-                # EngineCPUUtilization is the single engine thread only; on nodes with
-                # 2 vCPUs or fewer (staging's t4g.small) the host's CPUUtilization is the
-                # one AWS says to watch, and on any size it also carries TLS, I/O threads
-                # and the fork of a snapshot, which the engine figure never shows.
-                metric=Metric(
-                    namespace="AWS/ElastiCache",
-                    name="CPUUtilization",
-                    dimensions=cache,
-                    stat="Average",
-                ),
-            ),
-            AlarmSpec(
-                key=f"cache-memory-{i}",
-                anchor="cache-memory",
-                signal=Signal.CACHE,
-                summary=f"Cache memory above {t.cache_memory_percent:g}% on node {i}.",
-                comparison="GreaterThanThreshold",
-                threshold=t.cache_memory_percent,
-                evaluation_periods=5,
-                datapoints_to_alarm=5,
-                missing=Missing.MISSING,
-                metric=Metric(
-                    namespace="AWS/ElastiCache",
-                    name="DatabaseMemoryUsagePercentage",
-                    dimensions=cache,
-                    stat="Maximum",
-                ),
-            ),
+            )
+            for key, anchor, what, threshold, metric, stat in cache_signals
         ]
     for i, replica in enumerate(targets.db_replica_ids, start=1):
         specs.append(
