@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scripts.commands.policy",
     "scripts.commands.preview",
     "scripts.commands.report",
+    "scripts.commands.sandbox",
 )
 
 
