@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scripts.commands.preview",
     "scripts.commands.report",
     "scripts.commands.sandbox",
+    "scripts.commands.verify",
 )
 
 

@@ -948,21 +948,34 @@ def apply_plan(plan: Plan, account: Account, *, region: str) -> ApplyResult:
                 )
             )
             continue
+        # A resource on a provider for another region (the backup copy vault) goes there.
+        where = _provider_region(plan, resource) or region
         resolved = Resolved(
             resource=resource,
             inputs=refs.resolve_inputs(resource),
-            region=region,
+            region=where,
             # Same autoname as the plan, so names other inputs spell out still match.
             physical_name=physical_name(resource.name, resource.inputs, refs.ctx),
         )
         try:
-            real = creator(account, resolved)
+            real = creator(Account(region=where, endpoint_url=account.endpoint_url), resolved)
         except Exception as exc:
             raise SandboxApplyError(resource, exc) from exc
         refs.record(resource, real)
         result.applied[resource.urn] = real
     result.outputs = refs.resolve_outputs(plan.outputs)
     return result
+
+
+def _provider_region(plan: Plan, resource: PlanResource) -> str | None:
+    if not resource.provider:
+        return None
+    try:
+        provider = plan.get(resource.provider)
+    except LookupError:
+        return None
+    value = provider.inputs.get("region")
+    return value if isinstance(value, str) and value else None
 
 
 class SandboxApplyError(RuntimeError):
