@@ -200,13 +200,23 @@ def _open_route(state: SandboxState) -> str:
     return str(route["id"])
 
 
-def _eks_public(value: bool) -> Callable[..., None]:
-    def run(state: SandboxState, *_: Any) -> None:
-        _c(state, "eks").update_cluster_config(
-            name=state.outputs[out.CLUSTER_NAME], resourcesVpcConfig={"endpointPublicAccess": value}
-        )
+ACCESS_KEYS = ("endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
 
-    return run
+
+def _close_public_endpoint(state: SandboxState) -> dict[str, Any]:
+    eks = _c(state, "eks")
+    name = state.outputs[out.CLUSTER_NAME]
+    before = eks.describe_cluster(name=name)["cluster"]["resourcesVpcConfig"]
+    eks.update_cluster_config(
+        name=name, resourcesVpcConfig={"endpointPublicAccess": False, "endpointPrivateAccess": True}
+    )
+    return {k: before[k] for k in ACCESS_KEYS if k in before}
+
+
+def _restore_endpoint(state: SandboxState, before: dict[str, Any]) -> None:
+    _c(state, "eks").update_cluster_config(
+        name=state.outputs[out.CLUSTER_NAME], resourcesVpcConfig=before
+    )
 
 
 def _eks_logs(types: list[str]) -> Callable[..., None]:
@@ -311,7 +321,7 @@ BREAKS = [
             restApiId=s.outputs[out.API_ID], resourceId=rid
         ),
     ),
-    Break("eks-endpoint-access", _eks_public(False), _eks_public(True)),
+    Break("eks-endpoint-access", _close_public_endpoint, _restore_endpoint),
     Break("eks-logging", _eks_logs(["api"]), _eks_logs(ALL_LOGS)),
     Break("nodegroup-healthy", _nodes(0), _nodes(2)),
     Break("image-in-registry", _delete_image, lambda s, _: seed_image(s.account, s.outputs)),
