@@ -23,7 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scripts.commands.parity",
     "scripts.commands.policy",
     "scripts.commands.preview",
+    "scripts.commands.promote",
     "scripts.commands.report",
+    "scripts.commands.sandbox",
+    "scripts.commands.verify",
 )
 
 

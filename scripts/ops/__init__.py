@@ -1,0 +1,1 @@
+"""Operations against a live stack (AWS or the local sandbox): sandbox, verify, promote."""
