@@ -235,7 +235,6 @@ class LoadBalancerConfig:
 class WorkloadConfig:
     namespace: str
     image_digest: str
-    replicas: int
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
@@ -465,9 +464,14 @@ def _parse_load_balancer(s: _Section) -> LoadBalancerConfig:
 def _parse_workload(s: _Section) -> WorkloadConfig:
     minimum = s.integer("minReplicas", 1, 100)
     maximum = s.integer("maxReplicas", 1, 200)
-    replicas = s.integer("replicas", 1, 200)
-    if not minimum <= replicas <= maximum:
-        raise s.fail("replicas", f"{replicas} is not within minReplicas..maxReplicas")
+    if minimum > maximum:
+        raise s.fail("minReplicas", f"{minimum} is above maxReplicas {maximum}")
+    if "replicas" in s._data:
+        raise s.fail(
+            "replicas",
+            "the HPA owns the replica count (the HorizontalPodAutoscaler); remove this key and set "
+            "minReplicas (the scale every deploy starts from)",
+        )
     quantities = {
         key: s.matching(key, _QUANTITY, "a Kubernetes quantity like 250m or 512Mi")
         for key in ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
@@ -476,7 +480,6 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
     return WorkloadConfig(
         namespace=s.matching("namespace", _DNS_LABEL, "a DNS label"),
         image_digest=s.matching("imageDigest", _DIGEST, "a digest like sha256:<64 hex>"),
-        replicas=replicas,
         min_replicas=minimum,
         max_replicas=maximum,
         target_cpu_percent=s.integer("targetCpuPercent", 10, 95),

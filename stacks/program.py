@@ -233,7 +233,6 @@ def main() -> None:
             allowed_hosts=cfg.workload.allowed_hosts,
             load_balancer_dns_name=nlb.dns_name,
             vpc_cidr=cfg.network.vpc_cidr,
-            replicas=cfg.workload.replicas,
             min_replicas=cfg.workload.min_replicas,
             max_replicas=cfg.workload.max_replicas,
             target_cpu_percent=cfg.workload.target_cpu_percent,

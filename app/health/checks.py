@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-
 OK = "ok"
 DEGRADED = "degraded"
 FAIL = "fail"
@@ -106,10 +105,7 @@ def readiness() -> Readiness:
         results["cache"] = cache_result
     failed = [name for name, r in results.items() if r.status == FAIL]
     degraded = tuple(name for name, r in results.items() if r.status == DEGRADED)
-    if failed:
-        status = "unavailable"
-    else:
-        status = DEGRADED if degraded else OK
+    status = "unavailable" if failed else (DEGRADED if degraded else OK)
     return Readiness(
         ready=not failed,
         status=status,

@@ -1,4 +1,4 @@
-"""``/healthz`` (process alive, touches nothing) and ``/readyz`` (able to serve; degraded is still ready)."""
+"""``/healthz`` (process alive, touches nothing) and ``/readyz`` (can serve)."""
 
 from __future__ import annotations
 

@@ -63,7 +63,6 @@ class HrmsWorkloadArgs:
     # API Gateway's VPC-link integration sends the NLB's DNS name as the Host header.
     load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
-    replicas: int
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
@@ -75,8 +74,8 @@ class HrmsWorkloadArgs:
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):
             raise ValueError("image_digest must be a sha256 digest")
-        if not 1 <= self.min_replicas <= self.replicas <= self.max_replicas:
-            raise ValueError("replicas must satisfy 1 <= min_replicas <= replicas <= max_replicas")
+        if not 1 <= self.min_replicas <= self.max_replicas:
+            raise ValueError("replicas must satisfy 1 <= min_replicas <= max_replicas")
 
 
 def migration_job_name(image_digest: str) -> str:
@@ -363,8 +362,10 @@ class HrmsWorkload(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            # No replicas: the HPA owns spec.replicas. Declaring it here would make every
+            # deploy reset the scale (or conflict under server-side apply); the Deployment
+            # starts at one pod and the HPA raises it to min_replicas within seconds.
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
                 revision_history_limit=5,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(
