@@ -282,6 +282,7 @@ def main() -> None:
                     for n in range(1, cfg.cache.num_cache_clusters + 1)
                 ],
                 backup_vault_name=backups.vault_name,
+                backup_copies=cfg.backup.copy_region is not None,
             ),
             thresholds=cfg.alarms.thresholds,
             subscribers=cfg.alarms.subscribers,
