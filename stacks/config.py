@@ -18,6 +18,8 @@ import pulumi
 
 from app.tenants.tiers import TierName
 from infra.cluster.addons import REQUIRED_ADDONS
+from infra.database.backup_windows import BackupScheduleError, schedule_conflicts
+from infra.database.backups import START_WINDOW_MINUTES
 from infra.observability.alarms import RUNBOOK_PATH
 from infra.observability.alerting import Subscriber
 from infra.observability.signals import AlarmThresholds
@@ -235,7 +237,6 @@ class LoadBalancerConfig:
 class WorkloadConfig:
     namespace: str
     image_digest: str
-    replicas: int
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
@@ -465,9 +466,14 @@ def _parse_load_balancer(s: _Section) -> LoadBalancerConfig:
 def _parse_workload(s: _Section) -> WorkloadConfig:
     minimum = s.integer("minReplicas", 1, 100)
     maximum = s.integer("maxReplicas", 1, 200)
-    replicas = s.integer("replicas", 1, 200)
-    if not minimum <= replicas <= maximum:
-        raise s.fail("replicas", f"{replicas} is not within minReplicas..maxReplicas")
+    if minimum > maximum:
+        raise s.fail("minReplicas", f"{minimum} is above maxReplicas {maximum}")
+    if "replicas" in s._data:
+        raise s.fail(
+            "replicas",
+            "the HPA owns the replica count (the HorizontalPodAutoscaler); remove this key and set "
+            "minReplicas (the scale every deploy starts from)",
+        )
     quantities = {
         key: s.matching(key, _QUANTITY, "a Kubernetes quantity like 250m or 512Mi")
         for key in ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
@@ -476,7 +482,6 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
     return WorkloadConfig(
         namespace=s.matching("namespace", _DNS_LABEL, "a DNS label"),
         image_digest=s.matching("imageDigest", _DIGEST, "a digest like sha256:<64 hex>"),
-        replicas=replicas,
         min_replicas=minimum,
         max_replicas=maximum,
         target_cpu_percent=s.integer("targetCpuPercent", 10, 95),
@@ -554,6 +559,30 @@ def _parse_alarms(s: _Section) -> AlarmsConfig:
     )
 
 
+def _check_backup_schedule(database: DatabaseConfig, backup: BackupConfig, source: str) -> None:
+    """AWS Backup will not start an RDS snapshot in (or the hour before) the instance's
+    backup or maintenance window: a job due then never makes its recovery point."""
+    key = f"{PROJECT}:backup.schedule"
+    try:
+        conflicts = schedule_conflicts(
+            schedule=backup.schedule,
+            start_window_minutes=START_WINDOW_MINUTES,
+            backup_window=database.backup_window,
+            maintenance_window=database.maintenance_window,
+        )
+    except BackupScheduleError as exc:
+        raise ConfigError(f"{source}: {key}: {exc}") from None
+    if conflicts:
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        raise ConfigError(
+            f"{source}: {key}: {backup.schedule} with its {START_WINDOW_MINUTES}-minute start "
+            f"window is not clear of the database's windows (hrms:database.backupWindow "
+            f"{database.backup_window}, maintenanceWindow {database.maintenance_window}): "
+            f"{conflicts[0]}{more}. AWS Backup does not start an RDS snapshot then; pick a "
+            "start at least an hour before either window and after both have ended"
+        )
+
+
 def _object(raw: Callable[[str], str | None], key: str, source: str) -> Mapping[str, Any]:
     text = raw(key)
     if text is None:
@@ -585,14 +614,17 @@ def parse_stack_config(
         raise ConfigError(f"{source}: aws:region: missing required value")
     if not _REGION.match(region):
         raise ConfigError(f"{source}: aws:region: {region!r} is not an AWS region")
+    database = section("database", _parse_database)
+    backup = section("backup", _parse_backup, region)
+    _check_backup_schedule(database, backup, source)
     return StackConfig(
         stack=stack,
         environment=environment,
         region=region,
         tags=section("tags", _parse_tags),
         network=section("network", _parse_network, region),
-        database=section("database", _parse_database),
-        backup=section("backup", _parse_backup, region),
+        database=database,
+        backup=backup,
         cache=section("cache", _parse_cache),
         cluster=section("cluster", _parse_cluster, environment),
         load_balancer=section("loadBalancer", _parse_load_balancer),

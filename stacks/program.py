@@ -12,7 +12,14 @@ from infra.cluster.addons import (
     ClusterAddonsArgs,
 )
 from infra.cluster.eks import EksCluster, EksClusterArgs
-from infra.cluster.insights import OBSERVABILITY_ADDON, ContainerInsights, ContainerInsightsArgs
+from infra.cluster.insights import (
+    AGENT_EMF_ENDPOINT,
+    AGENT_NAMESPACE,
+    OBSERVABILITY_ADDON,
+    ContainerInsights,
+    ContainerInsightsArgs,
+    log_group_name,
+)
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
 from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
@@ -233,7 +240,11 @@ def main() -> None:
             allowed_hosts=cfg.workload.allowed_hosts,
             load_balancer_dns_name=nlb.dns_name,
             vpc_cidr=cfg.network.vpc_cidr,
-            replicas=cfg.workload.replicas,
+            # Limiter metrics through the agent the insights add-on runs, into a log group
+            # the stack creates (encrypted, with retention).
+            metrics_agent_endpoint=AGENT_EMF_ENDPOINT,
+            metrics_agent_namespace=AGENT_NAMESPACE,
+            metrics_log_group=log_group_name(cluster_name, "application"),
             min_replicas=cfg.workload.min_replicas,
             max_replicas=cfg.workload.max_replicas,
             target_cpu_percent=cfg.workload.target_cpu_percent,
@@ -283,6 +294,7 @@ def main() -> None:
                     for n in range(1, cfg.cache.num_cache_clusters + 1)
                 ],
                 backup_vault_name=backups.vault_name,
+                backup_copies=cfg.backup.copy_region is not None,
             ),
             thresholds=cfg.alarms.thresholds,
             subscribers=cfg.alarms.subscribers,

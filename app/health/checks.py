@@ -1,4 +1,10 @@
-"""Readiness checks: database reachable, migrations applied, cache reachable when configured."""
+"""Readiness checks: database reachable, migrations applied, cache reachable when configured.
+
+Readiness answers one question: can this pod serve requests? A failed check takes the pod
+out of the Service, and every pod shares the same dependencies, so a dependency the app
+works around (Redis while the rate limiter fails open) must not fail readiness: that would
+turn a degraded API into no API. Such a dependency is reported as ``degraded`` instead.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,26 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
+OK = "ok"
+DEGRADED = "degraded"
+FAIL = "fail"
+
 
 @dataclass(frozen=True, kw_only=True)
 class CheckResult:
     ok: bool
     detail: str
+    # A failed check the pod can serve without (the limiter fails open without Redis).
+    degraded: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.ok:
+            return OK
+        return DEGRADED if self.degraded else FAIL
 
     def as_dict(self) -> dict[str, str]:
-        return {"status": "ok" if self.ok else "fail", "detail": self.detail}
+        return {"status": self.status, "detail": self.detail}
 
 
 def check_database() -> CheckResult:
@@ -57,7 +75,22 @@ def check_cache() -> CheckResult | None:
     return CheckResult(ok=True, detail="redis")
 
 
-def readiness() -> tuple[bool, dict[str, dict[str, str]]]:
+def _cache_is_fail_open() -> bool:
+    """Redis only stops the pod serving when the limiter refuses requests without it."""
+    from app.ratelimit.conf import load_settings
+
+    return load_settings().fail_open
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readiness:
+    ready: bool
+    status: str  # "ok", "degraded" (serving without a fail-open dependency) or "unavailable"
+    degraded: tuple[str, ...]
+    checks: dict[str, dict[str, str]]
+
+
+def readiness() -> Readiness:
     results: dict[str, CheckResult] = {"database": check_database()}
     if results["database"].ok:
         results["migrations"] = check_migrations()
@@ -65,6 +98,17 @@ def readiness() -> tuple[bool, dict[str, dict[str, str]]]:
         results["migrations"] = CheckResult(ok=False, detail="skipped: database unreachable")
     cache_result = check_cache()
     if cache_result is not None:
+        if not cache_result.ok and _cache_is_fail_open():
+            cache_result = CheckResult(
+                ok=False, detail=f"{cache_result.detail}; rate limiter fails open", degraded=True
+            )
         results["cache"] = cache_result
-    ready = all(r.ok for r in results.values())
-    return ready, {name: r.as_dict() for name, r in results.items()}
+    failed = [name for name, r in results.items() if r.status == FAIL]
+    degraded = tuple(name for name, r in results.items() if r.status == DEGRADED)
+    status = "unavailable" if failed else (DEGRADED if degraded else OK)
+    return Readiness(
+        ready=not failed,
+        status=status,
+        degraded=degraded,
+        checks={name: r.as_dict() for name, r in results.items()},
+    )

@@ -1,4 +1,4 @@
-"""``/healthz`` (process alive, touches nothing) and ``/readyz`` (dependencies usable)."""
+"""``/healthz`` (process alive, touches nothing) and ``/readyz`` (can serve)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @transaction.non_atomic_requests
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    ready, checks = readiness()
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
+    result = readiness()
+    body: dict[str, object] = {"status": result.status, "checks": result.checks}
+    if result.degraded:
+        body["degraded"] = list(result.degraded)
+    return JsonResponse(body, status=200 if result.ready else 503)

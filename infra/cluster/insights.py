@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import partial
 
@@ -21,6 +22,27 @@ AGENT_POLICY = "CloudWatchAgentServerPolicy"
 # format records the ContainerInsights metrics are extracted from; the rest are container,
 # node and data-plane logs.
 LOG_STREAMS: tuple[str, ...] = ("application", "dataplane", "host", "performance")
+# The agent's embedded-metric-format listener. Apps cannot use stdout for EMF on EKS: the
+# log pipeline nests JSON lines under a key, so ``_aws`` is not at the root and nothing is
+# extracted. With "emf" in its config the agent listens on 25888 and the add-on's operator
+# exposes that port on the agent's Service in AGENT_NAMESPACE.
+EMF_PORT = 25888
+AGENT_SERVICE = "cloudwatch-agent"
+AGENT_EMF_ENDPOINT = f"tcp://{AGENT_SERVICE}.{AGENT_NAMESPACE}.svc:{EMF_PORT}"
+# Replaces the add-on's default agent config, so it restates Container Insights (the
+# cluster alarms read its metrics) next to the EMF listener.
+AGENT_CONFIGURATION: dict[str, object] = {
+    "agent": {
+        "config": {
+            "logs": {
+                "metrics_collected": {
+                    "kubernetes": {"enhanced_container_insights": True},
+                    "emf": {},
+                }
+            }
+        }
+    }
+}
 
 
 def log_group_name(cluster_name: str, stream: str) -> str:
@@ -133,6 +155,7 @@ class ContainerInsights(pulumi.ComponentResource):
             cluster_name=cluster_name,
             addon_name=OBSERVABILITY_ADDON,
             addon_version=args.addon_version,
+            configuration_values=json.dumps(AGENT_CONFIGURATION, sort_keys=True),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             # Credentials and destinations exist before the first agent pod starts.

@@ -187,8 +187,10 @@ class NodeGroup(pulumi.ComponentResource):
                 parent=self,
                 # Nodes join only once what the caller ordered first (the CNI add-ons) exists.
                 depends_on=[*attachments, *explicit_dependencies(opts)],
-                # The autoscaler owns the running size once the group exists.
-                ignore_changes=["scaling_config.desired_size"],
+                # The autoscaler owns the running size once the group exists. The path is
+                # the engine's (camelCase): the SDK renames only whole top-level names, and
+                # a snake_case nested path would silently match nothing.
+                ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
 

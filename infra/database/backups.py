@@ -11,6 +11,9 @@ from infra.aws_context import aws_context
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 
+# Minutes after the scheduled time a job may still start (AWS Backup's minimum is 60);
+# stacks/config.py checks schedule + this window against the RDS windows.
+START_WINDOW_MINUTES = 60
 BACKUP_ROLE_POLICIES: tuple[str, ...] = (
     "service-role/AWSBackupServiceRolePolicyForBackup",
     "service-role/AWSBackupServiceRolePolicyForRestores",
@@ -100,7 +103,7 @@ class DatabaseBackups(pulumi.ComponentResource):
                     rule_name="daily",
                     target_vault_name=vault.name,
                     schedule=args.schedule,
-                    start_window=60,
+                    start_window=START_WINDOW_MINUTES,
                     completion_window=360,
                     lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
                     copy_actions=copy_actions or None,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -108,6 +109,12 @@ class _Route:
         return self.path_part.endswith("+}")
 
 
+def redeployment_trigger(target: dict[str, Any]) -> str:
+    """A stable digest of everything a deployment snapshot depends on."""
+    canonical = json.dumps(target, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def tenant_routes(args: ApiGatewayArgs) -> tuple[_Route, ...]:
     """What the public edge exposes: the health probe and the API under its prefix, nothing else.
 
@@ -184,6 +191,9 @@ class ApiGateway(pulumi.ComponentResource):
         routes = tenant_routes(args)
         resources: dict[str, aws.apigateway.Resource] = {}
         wiring: list[pulumi.CustomResource] = []
+        # Everything an integration forwards with, per route: part of the redeploy trigger.
+        integration_settings: dict[str, dict[str, Any]] = {}
+        integration_uris: list[pulumi.Output[str]] = []
         for route in routes:
             parent_id = api.root_resource_id if route.parent is None else resources[route.parent].id
             resource = aws.apigateway.Resource(
@@ -212,37 +222,55 @@ class ApiGateway(pulumi.ComponentResource):
             uri = pulumi.Output.concat(
                 "http://", args.nlb_dns_name, f":{args.backend_port}/{route.backend_path}"
             )
+            settings: dict[str, Any] = {
+                "type": "HTTP_PROXY",
+                "integration_http_method": route.http_method,
+                "connection_type": "VPC_LINK",
+                "timeout_milliseconds": args.integration_timeout_ms,
+                "request_parameters": (
+                    {"integration.request.path.proxy": "method.request.path.proxy"}
+                    if route.greedy
+                    else None
+                ),
+            }
             integration = aws.apigateway.Integration(
                 f"{name}-{route.role}-integration",
                 rest_api=api.id,
                 resource_id=resource.id,
                 http_method=method.http_method,
-                type="HTTP_PROXY",
-                integration_http_method=route.http_method,
-                connection_type="VPC_LINK",
                 connection_id=link.id,
                 uri=uri,
-                timeout_milliseconds=args.integration_timeout_ms,
-                request_parameters=(
-                    {"integration.request.path.proxy": "method.request.path.proxy"}
-                    if route.greedy
-                    else None
-                ),
+                **settings,
                 opts=child,
             )
+            integration_settings[route.role] = settings
+            integration_uris.append(uri)
             wiring += [method, integration]
 
         # A deployment is a snapshot: redeploy whenever a route, its key requirement or
-        # its backend changes, otherwise the stage keeps serving the old snapshot.
-        shape = json.dumps(
-            [
-                [r.role, r.parent, r.path_part, r.http_method, r.api_key_required, r.backend_path]
-                for r in routes
-            ]
-            + [args.backend_port, args.integration_timeout_ms]
-        )
-        redeploy = pulumi.Output.all(*[r.id for r in wiring]).apply(
-            lambda ids: hashlib.sha256((shape + "|".join(map(str, ids))).encode()).hexdigest()
+        # where and how it forwards changes (a replaced NLB or VPC link, a new backend
+        # URI, timeout or parameter mapping), otherwise the stage keeps serving the old
+        # snapshot, which points at a target that may no longer exist.
+        routes_shape = [
+            [r.role, r.parent, r.path_part, r.http_method, r.api_key_required, r.backend_path]
+            for r in routes
+        ]
+        redeploy = pulumi.Output.all(
+            args.nlb_arn,
+            link.id,
+            pulumi.Output.all(*integration_uris),
+            pulumi.Output.all(*[r.id for r in wiring]),
+        ).apply(
+            lambda v: redeployment_trigger(
+                {
+                    "routes": routes_shape,
+                    "integrations": integration_settings,
+                    "nlbArn": v[0],
+                    "vpcLinkId": v[1],
+                    "uris": v[2],
+                    "ids": v[3],
+                }
+            )
         )
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",

@@ -111,6 +111,8 @@ class AlarmTargets:
     cache_node_ids: Sequence[pulumi.Input[str]]
     db_replica_ids: Sequence[pulumi.Input[str]] = ()
     backup_vault_name: pulumi.Input[str] | None = None
+    # The backup plan copies every recovery point to another region (copy-job alarm).
+    backup_copies: bool = False
     tiers: Mapping[TierName, Tier] = field(default_factory=lambda: dict(TIERS))
 
     def __post_init__(self) -> None:
@@ -549,26 +551,51 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             )
         )
     if targets.backup_vault_name is not None:
-        specs.append(
+        # (key, AWS/Backup metric, what failed) per job kind. All three are reported in
+        # the stack's region under the source vault: a copy job runs from it, and a
+        # restore test restores a recovery point held in it.
+        backup_jobs = [
+            (
+                "backup-jobs-failed",
+                "NumberOfBackupJobsFailed",
+                "An AWS Backup job for the database vault",
+            ),
+            (
+                "backup-restore-tests-failed",
+                "NumberOfRestoreJobsFailed",
+                "A restore test (or any restore) of the database vault's recovery points",
+            ),
+        ]
+        if targets.backup_copies:
+            backup_jobs.append(
+                (
+                    "backup-copy-jobs-failed",
+                    "NumberOfCopyJobsFailed",
+                    "A cross-region copy of a database recovery point",
+                )
+            )
+        specs += [
             AlarmSpec(
-                key="backup-jobs-failed",
-                anchor="backup-jobs-failed",
+                key=key,
+                anchor=key,
                 signal=Signal.DATABASE,
-                summary="An AWS Backup job for the database vault failed.",
+                summary=f"{what} failed.",
                 comparison="GreaterThanThreshold",
                 threshold=0,
                 evaluation_periods=1,
                 datapoints_to_alarm=1,
+                # The metrics exist only in hours with jobs; no jobs is not a failure.
                 missing=Missing.NOT_BREACHING,
                 metric=Metric(
                     namespace="AWS/Backup",
-                    name="NumberOfBackupJobsFailed",
+                    name=metric,
                     dimensions={"BackupVaultName": targets.backup_vault_name},
                     stat="Sum",
                     period=3600,
                 ),
             )
-        )
+            for key, metric, what in backup_jobs
+        ]
     keys = [s.key for s in specs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -63,20 +63,24 @@ class HrmsWorkloadArgs:
     # API Gateway's VPC-link integration sends the NLB's DNS name as the Host header.
     load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
-    replicas: int
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
     resources: Resources
     node_port: int
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The CloudWatch agent's EMF listener (tcp://host:port) and the log group it writes the
+    # app's metric records to; unset, the app writes them to stdout.
+    metrics_agent_endpoint: str | None = None
+    metrics_agent_namespace: str | None = None
+    metrics_log_group: pulumi.Input[str] | None = None
     migration_timeout_seconds: int = 600
 
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):
             raise ValueError("image_digest must be a sha256 digest")
-        if not 1 <= self.min_replicas <= self.replicas <= self.max_replicas:
-            raise ValueError("replicas must satisfy 1 <= min_replicas <= replicas <= max_replicas")
+        if not 1 <= self.min_replicas <= self.max_replicas:
+            raise ValueError("replicas must satisfy 1 <= min_replicas <= max_replicas")
 
 
 def migration_job_name(image_digest: str) -> str:
@@ -142,6 +146,13 @@ def allowed_hosts_value(public_hosts: Sequence[str], load_balancer_dns_name: str
         raise ValueError("load_balancer_dns_name is empty: the edge could not reach the app")
     hosts = [*public_hosts, load_balancer_dns_name, LOCAL_HOST]
     return ",".join(dict.fromkeys(hosts))
+
+
+def _endpoint_port(endpoint: str) -> int:
+    port = endpoint.rsplit(":", 1)[-1]
+    if not port.isdigit():
+        raise ValueError(f"metrics_agent_endpoint {endpoint!r}: expected tcp://host:port")
+    return int(port)
 
 
 def _http_probe(path: str) -> k8s.core.v1.HTTPGetActionArgs:
@@ -259,6 +270,7 @@ class HrmsWorkload(pulumi.ComponentResource):
             args.database_port,
             args.database_secret_arn,
             args.load_balancer_dns_name,
+            args.metrics_log_group,
         ).apply(
             lambda v: {
                 "DJANGO_SETTINGS_MODULE": "app.settings.production",
@@ -272,6 +284,12 @@ class HrmsWorkload(pulumi.ComponentResource):
                 "AWS_DEFAULT_REGION": args.region,
                 # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
                 "DJANGO_SECURE_SSL_REDIRECT": "false",
+                **(
+                    {"AWS_EMF_AGENT_ENDPOINT": args.metrics_agent_endpoint}
+                    if args.metrics_agent_endpoint
+                    else {}
+                ),
+                **({"AWS_EMF_LOG_GROUP_NAME": str(v[4])} if v[4] else {}),
                 **dict(args.extra_env),
             }
         )
@@ -363,8 +381,10 @@ class HrmsWorkload(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            # No replicas: the HPA owns spec.replicas. Declaring it here would make every
+            # deploy reset the scale (or conflict under server-side apply); the Deployment
+            # starts at one pod and the HPA raises it to min_replicas within seconds.
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
                 revision_history_limit=5,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
                 strategy=k8s.apps.v1.DeploymentStrategyArgs(
@@ -573,6 +593,27 @@ class HrmsWorkload(pulumi.ComponentResource):
                 )
             ],
         )
+        if args.metrics_agent_endpoint and args.metrics_agent_namespace:
+            # Limiter metrics to the CloudWatch agent's EMF listener (its pods, any node).
+            policy(
+                "metrics-egress",
+                WEB_LABELS,
+                ["Egress"],
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels={
+                                        "kubernetes.io/metadata.name": args.metrics_agent_namespace
+                                    }
+                                )
+                            )
+                        ],
+                        ports=[tcp(_endpoint_port(args.metrics_agent_endpoint))],
+                    )
+                ],
+            )
         # Database, cache and the AWS API endpoints all live inside the VPC.
         policy(
             "backends-egress",

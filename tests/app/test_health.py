@@ -1,15 +1,18 @@
-"""Liveness touches nothing; readiness reports each dependency and answers 503 when one fails."""
+"""Liveness touches nothing; readiness answers 503 only for what stops a pod serving."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
 
+from app.health.checks import CheckResult
 from app.settings.base import cache_from_env
 from scripts.local_services.postgres import free_port
+from scripts.local_services.redis import RedisServer
 
 
 def test_healthz_needs_no_database() -> None:
@@ -58,15 +61,64 @@ def test_readyz_checks_redis_when_configured(db: None, redis_cache: str) -> None
     assert response.json()["checks"]["cache"] == {"status": "ok", "detail": "redis"}
 
 
-def test_readyz_503_when_redis_unreachable(db: None) -> None:
-    dead = f"redis://127.0.0.1:{free_port()}/0"
-    with override_settings(REDIS_URL=dead, CACHES=cache_from_env(dead)):
+@pytest.mark.redis
+def test_redis_down_with_fail_open_limiter_is_degraded_not_unready(
+    db: None, disposable_redis: RedisServer
+) -> None:
+    """The limiter serves without Redis, so readiness must too: 503 here would pull every
+    pod out of the Service at once and turn a degraded API into an outage."""
+    url = disposable_redis.url
+    with override_settings(
+        REDIS_URL=url, CACHES=cache_from_env(url), TENANT_RATELIMIT_FAIL_OPEN=True
+    ):
+        assert Client().get("/readyz").json()["checks"]["cache"]["status"] == "ok"
+        disposable_redis.stop()
+        response = Client().get("/readyz")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["degraded"] == ["cache"]
+    cache = body["checks"]["cache"]
+    assert cache["status"] == "degraded"
+    assert cache["detail"].startswith("unreachable")
+    assert "127.0.0.1" not in cache["detail"]
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+@pytest.mark.redis
+def test_redis_down_with_fail_closed_limiter_is_not_ready(
+    db: None, disposable_redis: RedisServer
+) -> None:
+    """Fail closed answers every tenant request 503 without Redis: the pod cannot serve."""
+    url = disposable_redis.url
+    with override_settings(
+        REDIS_URL=url, CACHES=cache_from_env(url), TENANT_RATELIMIT_FAIL_OPEN=False
+    ):
+        assert Client().get("/readyz").status_code == 200
+        disposable_redis.stop()
         response = Client().get("/readyz")
     assert response.status_code == 503
-    cache = response.json()["checks"]["cache"]
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert "degraded" not in body
+    cache = body["checks"]["cache"]
     assert cache["status"] == "fail"
     assert cache["detail"].startswith("unreachable")
     assert "127.0.0.1" not in cache["detail"]
+
+
+def test_database_down_is_not_ready_even_when_redis_is_degraded(db: None) -> None:
+    """Degraded never hides a failure: without the database nothing can be served."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with (
+        override_settings(REDIS_URL=dead, CACHES=cache_from_env(dead)),
+        patch("app.health.checks.check_database", return_value=CheckResult(ok=False, detail="x")),
+    ):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["degraded"] == ["cache"]
 
 
 PROBE_HOST = "10.30.33.17:30080"  # what an NLB health check or kubelet sends: the target IP

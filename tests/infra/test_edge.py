@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from app.tenants.tiers import TIERS
+from infra.edge import gateway
 from infra.edge.api import TenantEdge, TenantEdgeArgs
 from infra.edge.firewall import EdgeFirewallArgs
-from infra.edge.gateway import ACCESS_LOG_FIELDS, ApiGatewayArgs
+from infra.edge.gateway import ACCESS_LOG_FIELDS, ApiGateway, ApiGatewayArgs
 from stacks.offline.plan import Plan
 from tests.infra.conftest import Synth
 
@@ -124,6 +125,58 @@ def test_a_route_change_redeploys_the_stage(synth: Synth) -> None:
     assert _redeployment(synth, api_prefix="tenant-api") != same
     assert _redeployment(synth, health_path="health") != same
     assert _redeployment(synth, backend_port=8080) != same
+
+
+def test_a_new_target_redeploys_the_stage(synth: Synth) -> None:
+    """A replaced NLB (new ARN, so a new VPC link) or a new backend name keeps every route
+    as it was; the old snapshot would still forward to the deleted target."""
+    same = _redeployment(synth)
+    assert _redeployment(synth, nlb_arn=NLB.replace("/abc", "/def")) != same
+    assert _redeployment(synth, nlb_dns_name="app-def.elb.eu-west-1.amazonaws.com") != same
+
+
+def _gateway_redeployment(synth: Synth, **overrides: Any) -> str:
+    values: dict[str, Any] = {
+        "nlb_arn": NLB,
+        "nlb_dns_name": "app-abc.elb.eu-west-1.amazonaws.com",
+        "log_kms_key_arn": KEY,
+        "stage_name": "staging",
+        "throttle_rate_limit": 1000,
+        "throttle_burst_limit": 2000,
+        "log_retention_days": 30,
+        **overrides,
+    }
+    plan = synth(lambda: ApiGateway("hrms-test-gw", ApiGatewayArgs(**values)))
+    (deployment,) = plan.by_type("aws:apigateway/deployment:Deployment")
+    return str(deployment.inputs["triggers"]["redeployment"])
+
+
+def test_integration_settings_redeploy_the_stage(synth: Synth) -> None:
+    same = _gateway_redeployment(synth)
+    assert _gateway_redeployment(synth) == same
+    assert _gateway_redeployment(synth, integration_timeout_ms=10_000) != same
+
+
+def test_the_trigger_covers_every_integration_setting(
+    synth: Synth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever an Integration is given (besides ids the wiring already covers) feeds the
+    trigger, so a setting added later cannot be forgotten."""
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(gateway, "redeployment_trigger", lambda target: seen.append(target) or "x")
+    plan = synth(lambda: TenantEdge("hrms-test-edge", edge_args()))
+    [target] = seen
+    integrations = plan.by_type("aws:apigateway/integration:Integration")
+    assert len(target["integrations"]) == len(integrations)
+    assert target["nlbArn"] == NLB
+    assert sorted(target["uris"]) == sorted(i.inputs["uri"] for i in integrations)
+    ids_only = {"restApi", "resourceId", "httpMethod", "connectionId", "uri"}
+    for integration in integrations:
+        role = integration.name.removeprefix("hrms-test-edge-gateway-").removesuffix("-integration")
+        settings = target["integrations"][role]
+        hashed = {k.replace("_", "") for k, v in settings.items() if v is not None}
+        recorded = {k.lower() for k in integration.inputs if k not in ids_only}
+        assert recorded <= {h.lower() for h in hashed}, (role, recorded, hashed)
 
 
 def test_every_log_group_is_encrypted_and_expires(plan: Plan) -> None:

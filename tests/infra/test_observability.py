@@ -26,6 +26,7 @@ TARGETS = AlarmTargets(
     cache_node_ids=["hrms-test-cache-001", "hrms-test-cache-002"],
     db_replica_ids=["hrms-test-db-replica"],
     backup_vault_name="hrms-test-vault",
+    backup_copies=True,
 )
 SUBSCRIBERS = [
     Subscriber(protocol="email", endpoint="oncall@example.com"),
@@ -108,6 +109,8 @@ def test_alarm_set_covers_every_signal(plan: Plan) -> None:
         ("AWS/RDS", "ReplicaLag"),
         ("AWS/RDS", "TransactionLogsDiskUsage"),
         ("AWS/Backup", "NumberOfBackupJobsFailed"),
+        ("AWS/Backup", "NumberOfCopyJobsFailed"),
+        ("AWS/Backup", "NumberOfRestoreJobsFailed"),
         ("AWS/ApiGateway", "Latency"),
         ("AWS/ApiGateway", "IntegrationLatency"),
         ("ContainerInsights", "node_filesystem_utilization"),
@@ -196,3 +199,34 @@ def test_bad_subscribers_are_refused(kwargs: dict[str, Any], message: str) -> No
 def test_bad_thresholds_name_the_field(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AlarmThresholds(**kwargs)
+
+
+@pytest.mark.parametrize(("stack", "copies"), [("staging", False), ("prod", True)])
+def test_backup_alarms_cover_backup_copy_and_restore_test_jobs(stack: str, copies: bool) -> None:
+    """A failed cross-region copy or restore test is as silent as a failed backup unless
+    alarmed: the copy is the regional-disaster recovery point, the test the proof it restores."""
+    from tests.infra.plans import stack_plan
+
+    plan = stack_plan(stack)
+    (vault,) = [
+        r for r in plan.by_type("aws:backup/vault:Vault") if not r.name.endswith("copy-vault")
+    ]
+    backup = {
+        alarm.inputs["metricName"]: alarm.inputs
+        for alarm in plan.by_type(ALARM)
+        if alarm.inputs.get("namespace") == "AWS/Backup"
+    }
+    expected = {"NumberOfBackupJobsFailed", "NumberOfRestoreJobsFailed"}
+    if copies:
+        expected.add("NumberOfCopyJobsFailed")
+    assert set(backup) == expected
+    for inputs in backup.values():
+        assert set(inputs["dimensions"]) == {"BackupVaultName"}
+        assert inputs["comparisonOperator"] == "GreaterThanThreshold"
+        assert inputs["threshold"] == 0
+        assert inputs["treatMissingData"] == "notBreaching"
+    has_copy_vault = any(
+        r.name.endswith("copy-vault") for r in plan.by_type("aws:backup/vault:Vault")
+    )
+    assert has_copy_vault is copies
+    assert vault.name.endswith("-vault")

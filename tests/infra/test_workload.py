@@ -42,7 +42,8 @@ def test_deployment_pod_hardening_and_probes(stack: str) -> None:
     spec = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]
     pod = spec["template"]["spec"]
     (container,) = pod["containers"]
-    assert spec["replicas"] == (3 if stack == "prod" else 2)
+    # The HPA owns the scale: a declared replicas would reset it on every deploy.
+    assert "replicas" not in spec
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert set(container["resources"]) == {"requests", "limits"}
@@ -211,7 +212,6 @@ def _workload_checksums(
                 # Resolved only at deploy time, as the real NLB's name is.
                 load_balancer_dns_name=pulumi.Output.from_input(load_balancer_dns_name),
                 vpc_cidr="10.0.0.0/16",
-                replicas=2,
                 min_replicas=2,
                 max_replicas=4,
                 target_cpu_percent=65,
@@ -271,3 +271,43 @@ def test_data_checksum_ignores_key_order_but_not_values() -> None:
     assert data_checksum({"A": "1", "B": "2"}) == data_checksum({"B": "2", "A": "1"})
     assert data_checksum({"A": "1"}) != data_checksum({"A": "2"})
     assert data_checksum({"A": "1"}) != data_checksum({"A": "1", "B": ""})
+
+
+def test_limiter_metrics_go_to_the_agents_emf_listener(stack: str) -> None:
+    """stdout EMF is nested by the log pipeline and never becomes a metric: the pods send
+    to the agent the insights add-on runs, with the listener enabled and the path allowed."""
+    from infra.cluster.insights import AGENT_NAMESPACE, AGENT_SERVICE, EMF_PORT
+
+    plan = stack_plan(stack)
+    data = one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
+    endpoint = urlsplit(data["AWS_EMF_AGENT_ENDPOINT"])
+    assert endpoint.scheme == "tcp"
+    assert endpoint.hostname == f"{AGENT_SERVICE}.{AGENT_NAMESPACE}.svc"
+    assert endpoint.port == EMF_PORT
+    # The records land in a log group the stack creates (encrypted, with retention).
+    groups = {g.inputs.get("name") for g in plan.by_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert data["AWS_EMF_LOG_GROUP_NAME"] in groups
+
+    (addon,) = [
+        a
+        for a in plan.by_type("aws:eks/addon:Addon")
+        if a.inputs["addonName"] == "amazon-cloudwatch-observability"
+    ]
+    collected = json.loads(addon.inputs["configurationValues"])["agent"]["config"]["logs"][
+        "metrics_collected"
+    ]
+    assert "emf" in collected
+    assert "kubernetes" in collected  # the Container Insights metrics the cluster alarms read
+
+    policies = {
+        p.inputs["metadata"]["name"]: p.inputs["spec"]
+        for p in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    (rule,) = policies["hrms-metrics-egress"]["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": EMF_PORT}]
+    (peer,) = rule["to"]
+    assert peer["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": AGENT_NAMESPACE
+    }
+    web = policies["hrms-metrics-egress"]["podSelector"]["matchLabels"]
+    assert web["app.kubernetes.io/component"] == "web"

@@ -232,7 +232,8 @@ BAD_VALUES = [
         "not one of free, starter, professional, enterprise",
     ),
     ("staging", _set("workload", "imageDigest", "latest"), "hrms:workload.imageDigest", "sha256"),
-    ("staging", _set("workload", "replicas", 9), "hrms:workload.replicas", "not within"),
+    ("staging", _set("workload", "replicas", 3), "hrms:workload.replicas", "HPA owns"),
+    ("staging", _set("workload", "minReplicas", 9), "hrms:workload.minReplicas", "above max"),
     (
         "staging",
         _set("workload", "nodePort", 8080),
