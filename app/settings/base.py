@@ -97,6 +97,10 @@ DATABASES: dict[str, dict[str, Any]] = {
     "default": database_from_env(f"sqlite:///{REPO_DIR / 'build' / 'hrms-local.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL role layout (app/core/db_roles.py): migrations act as the owner, the app
+# connects as the runtime role.
+DATABASE_OWNER_ROLE = env_str("DATABASE_OWNER_ROLE", "hrms_owner") or "hrms_owner"
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "hrms_app") or "hrms_app"
 
 REDIS_URL: str | None = env_str("REDIS_URL")
 
