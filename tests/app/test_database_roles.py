@@ -10,9 +10,11 @@ statement here runs with exactly the privileges the deployed app has.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,13 +195,13 @@ def test_grants_converge_after_drift(db: None, postgres_server: SuitePostgres) -
     assert [p for (p,) in held] == ["SELECT", "INSERT"]
 
 
-@pytest.fixture
-def legacy_database(postgres_server: SuitePostgres) -> Iterator[dict[str, str]]:
-    """A database as deployed before the split: everything owned by a non-superuser master
-    with CREATEROLE (what RDS's master user is), and an ``rds_iam`` role as RDS has."""
-    server = postgres_server.server
-    name = f"legacy_{os.getpid()}"
-    master, password = f"master_{os.getpid()}", "master-pw-1"
+@contextmanager
+def _master_database(suite: SuitePostgres, suffix: str) -> Iterator[dict[str, str]]:
+    """A database owned by a non-superuser master with CREATEROLE (what RDS's master user
+    is), on a cluster with an ``rds_iam`` role as RDS has."""
+    server = suite.server
+    name = f"{suffix}_{os.getpid()}"
+    master, password = f"master_{suffix}_{os.getpid()}", secrets.token_urlsafe(16)
     postgres_create_role(server, name=master, password=password)
     with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(master)))
@@ -208,25 +210,32 @@ def legacy_database(postgres_server: SuitePostgres) -> Iterator[dict[str, str]]:
             "THEN CREATE ROLE rds_iam NOLOGIN; END IF; END $$"
         )
     postgres_create_database(server, name=name, owner=master)
-    url = server.url(user=master, password=password, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE people_employee (id bigserial PRIMARY KEY, tenant_id bigint)")
-        conn.execute("CREATE TABLE audit_auditevent (id bigint GENERATED ALWAYS AS IDENTITY)")
-        conn.execute("CREATE SEQUENCE free_standing")
-        conn.execute(
-            "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN RETURN NULL; END; $$"
-        )
-    yield {"url": url, "name": name, "master": master}
-    with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(master)))
-        conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(OWNER_ROLE), sql.Identifier(master)))
-        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(master)))
-        conn.execute("DROP ROLE IF EXISTS rds_iam")
+    try:
+        yield {"url": server.url(user=master, password=password, dbname=name), "master": master}
+    finally:
+        with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(master)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(master)))
+            conn.execute("DROP ROLE IF EXISTS rds_iam")
 
 
-def _db_roles(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def legacy_database(postgres_server: SuitePostgres) -> Iterator[dict[str, str]]:
+    """As deployed before the split: the master user owns every object."""
+    with _master_database(postgres_server, "legacy") as database:
+        with psycopg.connect(database["url"], autocommit=True) as conn:
+            conn.execute("CREATE TABLE people_employee (id bigserial PRIMARY KEY, tenant_id bigint)")
+            conn.execute("CREATE TABLE audit_auditevent (id bigint GENERATED ALWAYS AS IDENTITY)")
+            conn.execute("CREATE SEQUENCE free_standing")
+            conn.execute(
+                "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RETURN NULL; END; $$"
+            )
+        yield database
+
+
+def _manage(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
@@ -234,9 +243,10 @@ def _db_roles(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         "DATABASE_URL": url,
         "DATABASE_OWNER_ROLE": OWNER_ROLE,
         "DATABASE_RUNTIME_ROLE": RUNTIME_ROLE,
+        **extra_env,
     }
     return subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, str(REPO / "app" / "manage.py"), "db_roles", *args],
+        [sys.executable, str(REPO / "app" / "manage.py"), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -249,7 +259,7 @@ def _db_roles(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_db_roles_command_converts_a_master_owned_database(
     legacy_database: dict[str, str],
 ) -> None:
-    dry = _db_roles(legacy_database["url"])
+    dry = _manage(legacy_database["url"], "db_roles")
     assert dry.returncode == 0, dry.stderr
     assert "dry run" in dry.stdout and f"would check role {OWNER_ROLE}" in dry.stdout
     with psycopg.connect(legacy_database["url"]) as conn:
@@ -259,7 +269,7 @@ def test_db_roles_command_converts_a_master_owned_database(
     assert owner == legacy_database["master"], "a dry run changes nothing"
 
     for _ in range(2):  # the Job runs it on every release
-        applied = _db_roles(legacy_database["url"], "--apply", "--runtime-auth", "iam")
+        applied = _manage(legacy_database["url"], "db_roles", "--apply", "--runtime-auth", "iam")
         assert applied.returncode == 0, applied.stderr
     with psycopg.connect(legacy_database["url"]) as conn:
         owners = dict(
@@ -293,7 +303,7 @@ def test_db_roles_refuses_a_runtime_role_that_bypasses_rls(
     with psycopg.connect(postgres_server.server.superuser_conninfo(), autocommit=True) as conn:
         conn.execute(f"ALTER ROLE {RUNTIME_ROLE} BYPASSRLS")
     try:
-        result = _db_roles(legacy_database["url"], "--apply")
+        result = _manage(legacy_database["url"], "db_roles", "--apply")
     finally:
         with psycopg.connect(postgres_server.server.superuser_conninfo(), autocommit=True) as conn:
             conn.execute(f"ALTER ROLE {RUNTIME_ROLE} NOBYPASSRLS")
@@ -307,3 +317,40 @@ def test_bootstrap_refuses_iam_without_rds(db: None, postgres_server: SuitePostg
         with pytest.raises(RuntimeError, match="rds_iam does not exist"):
             roles_bootstrap(conn, LAYOUT, runtime_iam=True)
         conn.rollback()
+
+
+def test_the_migration_jobs_steps_leave_the_owner_owning_everything(
+    postgres_server: SuitePostgres,
+) -> None:
+    """db_roles --apply as the master, then migrate as the master acting as the owner."""
+    with _master_database(postgres_server, "job") as database:
+        applied = _manage(database["url"], "db_roles", "--apply", "--runtime-auth", "iam")
+        assert applied.returncode == 0, applied.stderr
+        migrated = _manage(
+            database["url"],
+            "migrate",
+            "--noinput",
+            DJANGO_SETTINGS_MODULE="app.settings.production",
+            SECRET_KEY=secrets.token_urlsafe(64),
+            ALLOWED_HOSTS="x",
+            DATABASE_SSLMODE="disable",  # the local server speaks no TLS; RDS forces it
+            DATABASE_ASSUME_ROLE=OWNER_ROLE,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        with psycopg.connect(database["url"]) as conn:
+            owners = dict(
+                conn.execute(
+                    "SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'i')"
+                ).fetchall()
+            )
+            audit = conn.execute(
+                "SELECT p FROM unnest(%s::text[]) AS p "
+                "WHERE has_table_privilege(%s, 'audit_auditevent', p)",
+                [list(ALL_TABLE_PRIVILEGES), RUNTIME_ROLE],
+            ).fetchall()
+    assert set(TENANT_TABLES) <= set(owners)
+    assert set(owners.values()) == {OWNER_ROLE}
+    # The post-migrate grants narrowed what default privileges gave the new audit table.
+    assert [p for (p,) in audit] == ["SELECT", "INSERT"]
