@@ -156,9 +156,7 @@ def roles_bootstrap(
     runtime_grants(conn, layout)
 
 
-def _ownership_transfer(
-    conn: psycopg.Connection[Any], layout: RoleLayout
-) -> list[sql.Composable]:
+def _ownership_transfer(conn: psycopg.Connection[Any], layout: RoleLayout) -> list[sql.Composable]:
     """Hand tables, views, free-standing sequences and functions in ``public`` to the owner.
 
     A database migrated before the split has everything owned by the master user; an

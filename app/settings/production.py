@@ -67,9 +67,7 @@ def _credentials_database() -> dict[str, Any]:
             sslmode=env_str("DATABASE_SSLMODE", "require") or "require",
         )
         return secret_config
-    env_required(
-        "DATABASE_URL", why="set DATABASE_URL, DATABASE_IAM_AUTH or DATABASE_SECRET_ARN"
-    )
+    env_required("DATABASE_URL", why="set DATABASE_URL, DATABASE_IAM_AUTH or DATABASE_SECRET_ARN")
     config = database_from_env("")
     if config["ENGINE"].endswith("postgresql"):
         config.setdefault("OPTIONS", {}).setdefault(

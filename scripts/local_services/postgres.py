@@ -210,7 +210,7 @@ def postgres_running(*, fast: bool = True) -> Iterator[PostgresServer]:
 
 @dataclass(frozen=True, kw_only=True)
 class AppDatabase:
-    """A database with the deployed role layout: ``owner`` runs migrations, the app is ``runtime``."""
+    """A database with the deployed role layout: migrations as ``owner``, the app as ``runtime``."""
 
     server: PostgresServer
     name: str
@@ -232,13 +232,13 @@ def postgres_set_password(server: PostgresServer, *, role: str, password: str) -
     """Rotate ``role``'s password (existing sessions stay up, new logins need the new one)."""
     with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
         conn.execute(
-            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(password)
-            )
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
         )
 
 
-def postgres_bootstrap_roles(server: PostgresServer, *, database: str, owner: str, runtime: str) -> None:
+def postgres_bootstrap_roles(
+    server: PostgresServer, *, database: str, owner: str, runtime: str
+) -> None:
     """What the migration Job does as the RDS master user, here as the local superuser."""
     from app.core.db_roles import RoleLayout, roles_bootstrap
 

@@ -111,7 +111,7 @@ def served_app(
         "DATABASE_CONN_MAX_AGE": "0",
         "WEB_CONCURRENCY": "2",
     }
-    seeded = subprocess.run(  # noqa: S603 - fixed argv
+    seeded = subprocess.run(
         [str(BIN / "python"), "app/manage.py", "seed_demo", "--json"],
         env=env,
         cwd=REPO,
@@ -125,7 +125,7 @@ def served_app(
     port = free_port()
     log = work / "gunicorn.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv
+        process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "app/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
             env=env,
             cwd=REPO,
@@ -150,7 +150,7 @@ def served_app(
         postgres_set_password(
             postgres_server.server, role=database.runtime, password=database.runtime_password
         )
-        subprocess.run(["rm", "-rf", str(work)], check=False)  # noqa: S607
+        subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
 def test_password_rotation_under_load_fails_no_request_twice(
@@ -189,7 +189,9 @@ def test_password_rotation_under_load_fails_no_request_twice(
     name = connection.settings_dict["NAME"]
     with pytest.raises(psycopg.OperationalError, match="password"):
         psycopg.connect(
-            database.server.url(user=database.runtime, password=database.runtime_password, dbname=name)
+            database.server.url(
+                user=database.runtime, password=database.runtime_password, dbname=name
+            )
         ).close()
     psycopg.connect(
         database.server.url(user=database.runtime, password=current_password, dbname=name)

@@ -65,7 +65,7 @@ def test_every_new_connection_gets_a_fresh_iam_token(moto_endpoint: str, tmp_pat
         "'max_age': d['CONN_MAX_AGE'], 'sslmode': first['sslmode'], "
         "'user': first['user'], 'tokens': [first['password'], second['password']]}))"
     )
-    result = subprocess.run(  # noqa: S603 - fixed argv
+    result = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
         capture_output=True,
@@ -112,7 +112,7 @@ def test_iam_settings_name_what_is_missing(missing: str, message: str) -> None:
         "AWS_REGION": "eu-west-1",
     }
     del env[missing]
-    result = subprocess.run(  # noqa: S603 - fixed argv
+    result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
         capture_output=True,
@@ -138,8 +138,13 @@ def test_migration_job_acts_as_the_owner() -> None:
         "import json, django; django.setup(); from django.conf import settings; "
         "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
     )
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"sslmode": "require", "assume_role": "hrms_owner"}

@@ -326,8 +326,13 @@ def test_audit_trigger_refuses_even_the_owner(
             "entity_id, changes, request_id) VALUES (%s, now(), 'x.y', 'x', '1', '{}', '')",
             [tenant_a.tenant.pk],
         )
-        for statement in ("UPDATE audit_auditevent SET action = 'z'", "DELETE FROM audit_auditevent"):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-                with conn.transaction():
-                    conn.execute(statement)
+        for statement in (
+            "UPDATE audit_auditevent SET action = 'z'",
+            "DELETE FROM audit_auditevent",
+        ):
+            with (
+                pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+                conn.transaction(),
+            ):
+                conn.execute(statement)
         conn.rollback()

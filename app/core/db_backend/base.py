@@ -1,4 +1,4 @@
-"""Django's PostgreSQL backend, with the password fetched per connection (app/core/db_credentials.py).
+"""PostgreSQL backend: the password fetched per connection (app/core/db_credentials.py).
 
 Settings: ``"ENGINE": "app.core.db_backend"`` and ``"PASSWORD_SOURCE": {"kind": "rds-iam",
 "region": ...}`` or ``{"kind": "file", "path": ...}``; everything else as for
