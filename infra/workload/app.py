@@ -30,6 +30,10 @@ SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a cred
 # keeps pod IPs, wildcards and address ranges out of ALLOWED_HOSTS.
 LOCAL_HOST = "localhost"
 MIGRATE_SERVICE_ACCOUNT = "hrms-migrate"
+# A few dozen catalog statements: the same small footprint in every stack.
+ROLES_STEP_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
+    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
+)
 DJANGO: tuple[str, ...] = ("python", "-m", "django")
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
@@ -407,7 +411,7 @@ class HrmsWorkload(pulumi.ComponentResource):
                                 ],
                                 env_from=env_from,
                                 env=master_env,
-                                resources=container_resources,
+                                resources=ROLES_STEP_RESOURCES,
                                 security_context=_security_context(),
                                 volume_mounts=[tmp_mount],
                             )
