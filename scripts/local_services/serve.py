@@ -1,4 +1,4 @@
-"""``DB=postgres make serve``: the app on a local PostgreSQL and Redis with the deployed role layout.
+"""``DB=postgres make serve``: the app on local PostgreSQL and Redis, roles laid out as deployed.
 
 Starts a throwaway PostgreSQL (the schema owner ``hrms_owner`` runs the migrations, the
 app connects as the DML-only ``hrms_app``) and a redis-server, writes
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,8 +85,9 @@ def serve(port: str) -> int:
             "DATABASE_RUNTIME_ROLE": database.runtime,
             "REDIS_URL": redis.url,
         }
+        bash = shutil.which("bash") or "/bin/bash"
         child = subprocess.Popen(  # noqa: S603 - fixed argv
-            ["bash", str(REPO / "scripts" / "serve.sh"), port], env=env, cwd=REPO
+            [bash, str(REPO / "scripts" / "serve.sh"), port], env=env, cwd=REPO
         )
         while True:
             try:

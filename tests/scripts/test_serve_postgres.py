@@ -1,4 +1,4 @@
-"""``DB=postgres make serve`` end to end: services up, roles as deployed, a real request, clean stop."""
+"""``DB=postgres make serve`` end to end: services, deployed roles, a real request, clean stop."""
 
 from __future__ import annotations
 
