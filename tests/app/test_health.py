@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from unittest.mock import patch
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
@@ -13,6 +14,7 @@ from app.health.checks import CheckResult
 from app.settings.base import cache_from_env
 from scripts.local_services.postgres import free_port
 from scripts.local_services.redis import RedisServer
+from tests.fixtures.postgres_server import SuitePostgres
 
 
 def test_healthz_needs_no_database() -> None:
@@ -36,12 +38,24 @@ def test_readyz_ok_with_database_and_migrations(db: None) -> None:
     assert "cache" not in body["checks"]  # no REDIS_URL configured
 
 
-def test_readyz_503_when_migrations_pending(db: None) -> None:
-    with connection.cursor() as cursor:  # rolled back with the test's transaction
-        cursor.execute(
-            "DELETE FROM django_migrations WHERE app = 'audit' AND name = '0002_row_level_security'"
-        )
-    response = Client().get("/readyz")
+def test_readyz_503_when_migrations_pending(db: None, postgres_server: SuitePostgres) -> None:
+    # Only the schema owner may change the migration ledger; put the row back afterwards.
+    owner = postgres_server.database
+    url = owner.server.url(
+        user=owner.owner, password=owner.owner_password, dbname=connection.settings_dict["NAME"]
+    )
+    row = ("audit", "0002_row_level_security")
+    with psycopg.connect(url, autocommit=True) as conn:
+        [(applied,)] = conn.execute(
+            "DELETE FROM django_migrations WHERE app = %s AND name = %s RETURNING applied", row
+        ).fetchall()
+        try:
+            response = Client().get("/readyz")
+        finally:
+            conn.execute(
+                "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)",
+                [*row, applied],
+            )
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
