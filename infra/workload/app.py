@@ -340,7 +340,7 @@ class HrmsWorkload(pulumi.ComponentResource):
                     if args.metrics_agent_endpoint
                     else {}
                 ),
-                **({"AWS_EMF_LOG_GROUP_NAME": str(v[4])} if v[4] else {}),
+                **({"AWS_EMF_LOG_GROUP_NAME": str(v[3])} if v[3] else {}),
                 **dict(args.extra_env),
             }
         )
