@@ -28,6 +28,9 @@ SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a cred
 # would send the pod IP) and staff through `kubectl port-forward`. Allowing this one name
 # keeps pod IPs, wildcards and address ranges out of ALLOWED_HOSTS.
 LOCAL_HOST = "localhost"
+# Time to schedule the migration pod and pull the image before the Job's own clock
+# (activeDeadlineSeconds, counted from the Job's start) can report a failure.
+MIGRATION_PULL_ALLOWANCE_SECONDS = 300
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
@@ -83,6 +86,13 @@ def migration_job_name(image_digest: str) -> str:
     """One Job per image: a new digest is a new Job, so migrations run exactly once per
     release and the Deployment that depends on it waits for that run."""
     return f"hrms-migrate-{image_digest.removeprefix('sha256:')[:12]}"
+
+
+def migration_wait_timeout(deadline_seconds: int) -> str:
+    """How long Pulumi waits for the migration Job: longer than the Job's own deadline plus
+    scheduling and image pull, so a slow migration ends with the Job's DeadlineExceeded
+    error instead of Pulumi's default 10-minute wait timeout."""
+    return f"{deadline_seconds + MIGRATION_PULL_ALLOWANCE_SECONDS}s"
 
 
 def irsa_trust_policy(
@@ -357,6 +367,10 @@ class HrmsWorkload(pulumi.ComponentResource):
                 parent=self,
                 provider=provider,
                 depends_on=[service_account, config_map, secret],
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=migration_wait_timeout(args.migration_timeout_seconds),
+                    update=migration_wait_timeout(args.migration_timeout_seconds),
+                ),
             ),
         )
 

@@ -203,6 +203,16 @@ def _provider_urn(reference: str) -> str | None:
     return reference.rsplit("::", 1)[0]
 
 
+def _custom_timeouts(request: Any) -> dict[str, str]:
+    """The customTimeouts option as the engine receives it, e.g. ``{"create": "15m"}``."""
+    if not request.HasField("customTimeouts"):
+        return {}
+    timeouts = request.customTimeouts
+    return {
+        op: getattr(timeouts, op) for op in ("create", "update", "delete") if getattr(timeouts, op)
+    }
+
+
 class _StrictMocks(Mocks):
     """Mocks whose invokes come from the INVOKES table and whose resources get computed outputs."""
 
@@ -254,6 +264,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_redact_provider_inputs(
                 request.type, _clean(json_format.MessageToDict(request.object))
             ),
+            custom_timeouts=_custom_timeouts(request),
         )
         with self._lock:
             self.records.append(record)
