@@ -221,9 +221,15 @@ BAD_VALUES = [
     ),
     (
         "staging",
-        _set("cluster", "createAutoscalingServiceLinkedRole", "yes"),
+        _set("cluster", "createAutoscalingServiceLinkedRole", True),
         "hrms:cluster.createAutoscalingServiceLinkedRole",
-        "true or false",
+        "unknown key",
+    ),
+    (
+        "staging",
+        _set("edge", "manageAccountLoggingRole", True),
+        "hrms:edge.manageAccountLoggingRole",
+        "unknown key",
     ),
     (
         "staging",
