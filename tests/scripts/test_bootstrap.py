@@ -45,7 +45,7 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def client(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
-    urlopen(Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310
+    urlopen(Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=120).close()  # noqa: S310
     for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
 
@@ -109,7 +109,7 @@ def test_dry_run_creates_nothing(client: Callable[[str], Any]) -> None:
 
 
 def test_make_bootstrap_uses_the_stack_region(moto_endpoint: str, tmp_path: Path) -> None:
-    urlopen(Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310
+    urlopen(Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=120).close()  # noqa: S310
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ENV)
     env.update({"HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
