@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK ?= staging
 PORT ?= 8000
 
-.PHONY: help setup sysdeps test pytest lint serve preview up bench bench-ratelimit bench-plan clean
+.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-plan clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -56,8 +56,14 @@ preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in 
 	@if [ -e build/.preview-failed ]; then \
 		echo "preview: parity or policy failed (see above and build/report/index.html)" >&2; exit 1; fi
 
-up: setup ## real `pulumi up` for STACK=staging|prod (needs the Pulumi CLI and AWS credentials)
-	@bash scripts/pulumi_up.sh $(STACK)
+bootstrap: setup ## account singletons STACK's account and region needs (once; AWS credentials)
+	@$(BIN)/hrmsctl bootstrap --stack $(STACK)
+
+up: setup ## real `pulumi up` for STACK=staging|prod with the policy pack and its stack config
+	@$(BIN)/hrmsctl up --stack $(STACK)
+
+destroy: setup ## real `pulumi destroy` for STACK (only a disposable stack; prod refuses)
+	@$(BIN)/hrmsctl destroy --stack $(STACK)
 
 bench: bench-ratelimit bench-plan ## all benchmarks (JSON in build/bench/)
 

@@ -6,7 +6,7 @@ import typer
 
 app = typer.Typer(
     name="hrmsctl",
-    help="HRMS platform ops: offline preview, staging/prod parity, policy verdicts, report.",
+    help="HRMS platform ops: offline preview, parity, policy verdicts, report, deploy.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -20,6 +20,7 @@ def _root() -> None:
 
 # Each command module exposes ``register(app)``; keep this list sorted.
 COMMAND_MODULES: tuple[str, ...] = (
+    "scripts.commands.deploy",
     "scripts.commands.parity",
     "scripts.commands.policy",
     "scripts.commands.preview",

@@ -223,7 +223,6 @@ class ClusterConfig:
     node_desired_size: int
     node_disk_gb: int
     metadata_hop_limit: int
-    create_autoscaling_service_linked_role: bool
     addon_versions: dict[str, str]
 
 
@@ -236,7 +235,8 @@ class LoadBalancerConfig:
 @dataclass(frozen=True, kw_only=True)
 class WorkloadConfig:
     namespace: str
-    image_digest: str
+    # None until the first image is pushed: the stack then deploys everything but the workload.
+    image_digest: str | None
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
@@ -256,7 +256,6 @@ class EdgeConfig:
     throttle_burst_limit: int
     waf_rate_limit_per_ip: int
     log_retention_days: int
-    manage_account_logging_role: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,6 +270,9 @@ class StackConfig:
     stack: str
     environment: str
     region: str
+    # `make destroy` may delete the stack with its data (recovery points, images, automated
+    # backups); never prod.
+    disposable: bool
     tags: TagsConfig
     network: NetworkConfig
     database: DatabaseConfig
@@ -449,9 +451,6 @@ def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
         node_desired_size=desired,
         node_disk_gb=s.integer("nodeDiskGb", 20, 1000),
         metadata_hop_limit=s.integer("metadataHopLimit", 1, 2),
-        create_autoscaling_service_linked_role=s.boolean(
-            "createAutoscalingServiceLinkedRole", False
-        ),
         addon_versions=addons,
     )
 
@@ -481,7 +480,7 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
     tiers = [t.value for t in TierName]
     return WorkloadConfig(
         namespace=s.matching("namespace", _DNS_LABEL, "a DNS label"),
-        image_digest=s.matching("imageDigest", _DIGEST, "a digest like sha256:<64 hex>"),
+        image_digest=_image_digest(s),
         min_replicas=minimum,
         max_replicas=maximum,
         target_cpu_percent=s.integer("targetCpuPercent", 10, 95),
@@ -493,6 +492,17 @@ def _parse_workload(s: _Section) -> WorkloadConfig:
         allowed_hosts=_public_hosts(s, "allowedHosts"),
         default_tier=s.choice("defaultTier", tiers),
     )
+
+
+def _image_digest(s: _Section) -> str | None:
+    digest = s.optional_string("imageDigest")
+    if digest is not None and not _DIGEST.match(digest):
+        raise s.fail(
+            "imageDigest",
+            f"{digest!r} is not a digest like sha256:<64 hex>; leave the key out until the "
+            "first image is pushed (the stack then skips the workload)",
+        )
+    return digest
 
 
 def _public_hosts(s: _Section, key: str) -> tuple[str, ...]:
@@ -518,7 +528,6 @@ def _parse_edge(s: _Section) -> EdgeConfig:
         throttle_burst_limit=s.integer("throttleBurstLimit", 1, 5_000),
         waf_rate_limit_per_ip=s.integer("wafRateLimitPerIp", 100, 2_000_000_000),
         log_retention_days=s.integer("logRetentionDays", 1, 3653),
-        manage_account_logging_role=s.boolean("manageAccountLoggingRole"),
     )
 
 
@@ -608,8 +617,15 @@ def parse_stack_config(
         s.reject_unknown()
         return parsed
 
-    top = _Section({"environment": raw("environment")}, prefix=f"{PROJECT}:", source=source)
+    top = _Section(
+        {"environment": raw("environment"), "disposable": _boolean(raw("disposable"))},
+        prefix=f"{PROJECT}:",
+        source=source,
+    )
     environment = top.choice("environment", ENVIRONMENTS)
+    disposable = top.boolean("disposable", False)
+    if disposable and environment == "prod":
+        raise top.fail("disposable", "prod keeps its data on destroy; set false")
     if region is None:
         raise ConfigError(f"{source}: aws:region: missing required value")
     if not _REGION.match(region):
@@ -617,10 +633,11 @@ def parse_stack_config(
     database = section("database", _parse_database)
     backup = section("backup", _parse_backup, region)
     _check_backup_schedule(database, backup, source)
-    return StackConfig(
+    config = StackConfig(
         stack=stack,
         environment=environment,
         region=region,
+        disposable=disposable,
         tags=section("tags", _parse_tags),
         network=section("network", _parse_network, region),
         database=database,
@@ -632,6 +649,24 @@ def parse_stack_config(
         edge=section("edge", _parse_edge),
         alarms=section("alarms", _parse_alarms),
     )
+    if disposable:
+        # A destroy must not stop halfway on a resource that refuses deletion.
+        for key, protected in (
+            ("database.deletionProtection", config.database.deletion_protection),
+            ("database.finalSnapshot", config.database.final_snapshot),
+            ("loadBalancer.deletionProtection", config.load_balancer.deletion_protection),
+        ):
+            if protected:
+                raise ConfigError(
+                    f"{source}: {PROJECT}:{key}: must be false in a disposable stack "
+                    f"({PROJECT}:disposable: true), or `make destroy` stops at it"
+                )
+    return config
+
+
+def _boolean(text: str | None) -> bool | str | None:
+    """A top-level boolean as the CLI hands it over (``"true"``/``"false"``)."""
+    return {"true": True, "false": False}.get(text, text) if text is not None else None
 
 
 def load_stack_config() -> StackConfig:

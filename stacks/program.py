@@ -24,7 +24,7 @@ from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
 from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
 from infra.edge.api import TenantEdge, TenantEdgeArgs
-from infra.image.registry import ImageRegistry, ImageRegistryArgs
+from infra.image.registry import ImageNotPushedError, ImageRegistry, ImageRegistryArgs
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
 from infra.network.vpc import Network, NetworkArgs
@@ -34,7 +34,9 @@ from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 from infra.tagging import MandatoryTags, apply_mandatory_tags
 from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
 from stacks import outputs
-from stacks.config import StackConfig, load_stack_config
+from stacks.config import PROJECT, ConfigError, StackConfig, load_stack_config
+
+NO_IMAGE_KEY = f"{PROJECT}:workload.imageDigest"
 
 
 def main() -> None:
@@ -111,9 +113,6 @@ def main() -> None:
             disk_size_gb=cfg.cluster.node_disk_gb,
             node_port=cfg.workload.node_port,
             metadata_hop_limit=cfg.cluster.metadata_hop_limit,
-            create_autoscaling_service_linked_role=(
-                cfg.cluster.create_autoscaling_service_linked_role
-            ),
             labels={"hrms/pool": "general"},
         ),
         opts=pulumi.ResourceOptions(depends_on=[bootstrap_addons]),
@@ -156,6 +155,7 @@ def main() -> None:
             multi_az=cfg.database.multi_az,
             deletion_protection=cfg.database.deletion_protection,
             final_snapshot=cfg.database.final_snapshot,
+            delete_automated_backups=cfg.disposable,
             slow_statement_ms=cfg.database.slow_statement_ms,
             log_retention_days=cfg.database.log_retention_days,
         ),
@@ -170,6 +170,7 @@ def main() -> None:
             restore_test_schedule=cfg.backup.restore_test_schedule,
             copy_region=cfg.backup.copy_region,
             copy_retention_days=cfg.backup.copy_retention_days,
+            force_destroy=cfg.disposable,
         ),
     )
 
@@ -193,9 +194,9 @@ def main() -> None:
 
     # Image
     registry = ImageRegistry(
-        f"{prefix}-registry", ImageRegistryArgs(repository_name=f"{prefix}/app")
+        f"{prefix}-registry",
+        ImageRegistryArgs(repository_name=f"{prefix}/app", force_delete=cfg.disposable),
     )
-    image = registry.image(cfg.workload.image_digest)
 
     # Load balancer (internal; the API edge reaches it through a VPC Link)
     nlb = InternalLoadBalancer(
@@ -218,47 +219,8 @@ def main() -> None:
             description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
         ),
     )
-    workload = HrmsWorkload(
-        f"{prefix}-app",
-        HrmsWorkloadArgs(
-            kubeconfig=cluster.kubeconfig,
-            namespace=cfg.workload.namespace,
-            image=image,
-            image_digest=cfg.workload.image_digest,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
-            region=cfg.region,
-            database_host=database.address,
-            database_port=database.port,
-            database_name=database.database_name,
-            database_resource_id=database.resource_id,
-            database_secret_arn=database.master_user_secret_arn,
-            readable_kms_key_arns=[database.kms_key_arn],
-            cache_host=cache.primary_endpoint_address,
-            cache_port=cache.port,
-            cache_auth_token=cache.auth_token,
-            django_secret_key=django_key.value,
-            allowed_hosts=cfg.workload.allowed_hosts,
-            load_balancer_dns_name=nlb.dns_name,
-            vpc_cidr=cfg.network.vpc_cidr,
-            # Limiter metrics through the agent the insights add-on runs, into a log group
-            # the stack creates (encrypted, with retention).
-            metrics_agent_endpoint=AGENT_EMF_ENDPOINT,
-            metrics_agent_namespace=AGENT_NAMESPACE,
-            metrics_log_group=log_group_name(cluster_name, "application"),
-            min_replicas=cfg.workload.min_replicas,
-            max_replicas=cfg.workload.max_replicas,
-            target_cpu_percent=cfg.workload.target_cpu_percent,
-            resources=Resources(
-                cpu_request=cfg.workload.cpu_request,
-                memory_request=cfg.workload.memory_request,
-                cpu_limit=cfg.workload.cpu_limit,
-                memory_limit=cfg.workload.memory_limit,
-            ),
-            node_port=cfg.workload.node_port,
-            extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
-        ),
-        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    deployed = _workload(
+        cfg, registry, cluster, database, cache, nlb, django_key, nodes, cluster_name
     )
 
     # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
@@ -274,7 +236,6 @@ def main() -> None:
             throttle_burst_limit=cfg.edge.throttle_burst_limit,
             waf_rate_limit_per_ip=cfg.edge.waf_rate_limit_per_ip,
             log_retention_days=cfg.edge.log_retention_days,
-            manage_account_logging_role=cfg.edge.manage_account_logging_role,
         ),
     )
 
@@ -333,18 +294,24 @@ def main() -> None:
         outputs.NODE_ASG_NAME: nodes.asg_name,
         outputs.NODE_SECURITY_GROUP_ID: nodes.node_security_group_id,
         outputs.ECR_REPOSITORY_URL: registry.repository_url,
-        outputs.IMAGE_DIGEST: cfg.workload.image_digest,
-        outputs.IMAGE_REFERENCE: image,
         outputs.NLB_ARN: nlb.arn,
         outputs.NLB_ARN_SUFFIX: nlb.arn_suffix,
         outputs.NLB_DNS_NAME: nlb.dns_name,
         outputs.TARGET_GROUP_ARN: nlb.target_group_arn,
         outputs.TARGET_GROUP_ARN_SUFFIX: nlb.target_group_arn_suffix,
-        outputs.APP_NAMESPACE: workload.namespace,
-        outputs.APP_SERVICE_NAME: workload.service_name,
-        outputs.APP_ROLE_ARN: workload.role_arn,
-        outputs.MIGRATION_JOB_NAME: workload.migration_job_name,
     }
+    if deployed is not None:
+        workload, image = deployed
+        exports.update(
+            {
+                outputs.IMAGE_DIGEST: cfg.workload.image_digest,
+                outputs.IMAGE_REFERENCE: image,
+                outputs.APP_NAMESPACE: workload.namespace,
+                outputs.APP_SERVICE_NAME: workload.service_name,
+                outputs.APP_ROLE_ARN: workload.role_arn,
+                outputs.MIGRATION_JOB_NAME: workload.migration_job_name,
+            }
+        )
     exports.update(
         {
             outputs.API_INVOKE_URL: edge.invoke_url,
@@ -360,6 +327,81 @@ def main() -> None:
         exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
     for key, value in exports.items():
         pulumi.export(key, value)
+
+
+def _workload(
+    cfg: StackConfig,
+    registry: ImageRegistry,
+    cluster: EksCluster,
+    database: PostgresDatabase,
+    cache: RateLimitCache,
+    nlb: InternalLoadBalancer,
+    django_key: GeneratedSecret,
+    nodes: NodeGroup,
+    cluster_name: str,
+) -> tuple[HrmsWorkload, pulumi.Output[str]] | None:
+    """The app on EKS, once an image is pushed: without ``imageDigest`` nothing could run,
+    and a migration Job pulling a missing image would hang the first deploy."""
+    digest = cfg.workload.image_digest
+    if digest is None:
+        pulumi.log.info(
+            f"{NO_IMAGE_KEY} is not set: deploying the infrastructure and the ECR repository "
+            f"{cfg.name_prefix}/app without the workload (migration Job, Deployment, Service, "
+            f"HPA). Push the app image there, set {NO_IMAGE_KEY} to its digest and run "
+            "`make up` again (docs/stacks.md)."
+        )
+        return None
+    try:
+        image = registry.image(digest)
+    except ImageNotPushedError as exc:
+        raise ConfigError(
+            f"Pulumi.{cfg.stack}.yaml: {NO_IMAGE_KEY}: {exc}. Push the image first "
+            f"(docs/stacks.md), or leave the key out to deploy without the workload."
+        ) from exc
+    prefix = cfg.name_prefix
+    workload = HrmsWorkload(
+        f"{prefix}-app",
+        HrmsWorkloadArgs(
+            kubeconfig=cluster.kubeconfig,
+            namespace=cfg.workload.namespace,
+            image=image,
+            image_digest=digest,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            region=cfg.region,
+            database_host=database.address,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_resource_id=database.resource_id,
+            database_secret_arn=database.master_user_secret_arn,
+            readable_kms_key_arns=[database.kms_key_arn],
+            cache_host=cache.primary_endpoint_address,
+            cache_port=cache.port,
+            cache_auth_token=cache.auth_token,
+            django_secret_key=django_key.value,
+            allowed_hosts=cfg.workload.allowed_hosts,
+            load_balancer_dns_name=nlb.dns_name,
+            vpc_cidr=cfg.network.vpc_cidr,
+            # Limiter metrics through the agent the insights add-on runs, into a log group
+            # the stack creates (encrypted, with retention).
+            metrics_agent_endpoint=AGENT_EMF_ENDPOINT,
+            metrics_agent_namespace=AGENT_NAMESPACE,
+            metrics_log_group=log_group_name(cluster_name, "application"),
+            min_replicas=cfg.workload.min_replicas,
+            max_replicas=cfg.workload.max_replicas,
+            target_cpu_percent=cfg.workload.target_cpu_percent,
+            resources=Resources(
+                cpu_request=cfg.workload.cpu_request,
+                memory_request=cfg.workload.memory_request,
+                cpu_limit=cfg.workload.cpu_limit,
+                memory_limit=cfg.workload.memory_limit,
+            ),
+            node_port=cfg.workload.node_port,
+            extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    )
+    return workload, image
 
 
 def _addons(cfg: StackConfig, names: tuple[str, ...]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.account import AUTOSCALING_SERVICE_LINKED_ROLE, account_role_arn
 from infra.aws_context import aws_context
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
@@ -20,7 +21,7 @@ NODE_ROLE_POLICIES: tuple[str, ...] = (
     # Session Manager instead of SSH: no key pair, no port 22.
     "AmazonSSMManagedInstanceCore",
 )
-AUTOSCALING_SERVICE_ROLE = "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+AUTOSCALING_SERVICE_ROLE = f"autoscaling.amazonaws.com/{AUTOSCALING_SERVICE_LINKED_ROLE}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,10 +39,6 @@ class NodeGroupArgs:
     disk_size_gb: int
     node_port: int
     metadata_hop_limit: int = 1
-    # Auto Scaling creates its service-linked role on first use, but the volume key's
-    # policy names it before any group exists: on an account that never used Auto
-    # Scaling the key cannot be created unless the stack creates the role first.
-    create_autoscaling_service_linked_role: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -118,23 +115,21 @@ class NodeGroup(pulumi.ComponentResource):
             opts=child,
         )
 
-        key_opts = child
-        if args.create_autoscaling_service_linked_role:
-            service_role = aws.iam.ServiceLinkedRole(
-                f"{name}-autoscaling-service-role",
-                aws_service_name="autoscaling.amazonaws.com",
-                # One per account, used by every Auto Scaling group in it: never delete it
-                # with the stack.
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            key_opts = pulumi.ResourceOptions(parent=self, depends_on=[service_role])
+        # The volume key's policy names the Auto Scaling service-linked role, and KMS refuses
+        # a policy naming a role that does not exist. Auto Scaling creates it only on first
+        # use, after the key; the account bootstrap creates it (infra/account.py).
+        account_role_arn(
+            AUTOSCALING_SERVICE_LINKED_ROLE,
+            purpose="named by the node volume key's policy",
+            opts=pulumi.InvokeOptions(parent=self),
+        )
         volume_key = EncryptionKey(
             f"{name}-volume-kms",
             EncryptionKeyArgs(
                 description=f"EBS volumes of node group {name}",
                 service_linked_roles=[AUTOSCALING_SERVICE_ROLE],
             ),
-            opts=key_opts,
+            opts=child,
         )
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",

@@ -31,6 +31,9 @@ class DatabaseBackupsArgs:
     copy_region: str | None = None
     copy_retention_days: int | None = None
     restore_test_validation_hours: int = 4
+    # Delete the vaults' recovery points on destroy, so a disposable stack tears down
+    # completely (AWS Backup refuses to delete a vault that still holds any).
+    force_destroy: bool = False
 
     def __post_init__(self) -> None:
         if self.retention_days < 1:
@@ -64,7 +67,12 @@ class DatabaseBackups(pulumi.ComponentResource):
             EncryptionKeyArgs(description=f"AWS Backup vault {name}"),
             opts=child,
         )
-        vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=key.key_arn, opts=child)
+        vault = aws.backup.Vault(
+            f"{name}-vault",
+            kms_key_arn=key.key_arn,
+            force_destroy=args.force_destroy,
+            opts=child,
+        )
 
         copy_actions: list[aws.backup.PlanRuleCopyActionArgs] = []
         self.copy_vault_arn = None
@@ -81,6 +89,7 @@ class DatabaseBackups(pulumi.ComponentResource):
                 f"{name}-copy-vault",
                 kms_key_arn=copy_key.key_arn,
                 region=args.copy_region,
+                force_destroy=args.force_destroy,
                 opts=child,
             )
             self.copy_vault_arn = copy_vault.arn

@@ -37,6 +37,9 @@ class PostgresDatabaseArgs:
     final_snapshot: bool
     slow_statement_ms: int
     log_retention_days: int
+    # Drop the automated backups with the instance (disposable stacks); otherwise they stay
+    # for their retention period after a delete, for a restore.
+    delete_automated_backups: bool = False
     database_name: str = "hrms"
     master_username: str = "hrms_admin"
     performance_insights_retention_days: int = 7
@@ -166,7 +169,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             backup_window=args.backup_window,
             maintenance_window=args.maintenance_window,
             copy_tags_to_snapshot=True,
-            delete_automated_backups=False,
+            delete_automated_backups=args.delete_automated_backups,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=not args.final_snapshot,
             final_snapshot_identifier=(f"{args.identifier}-final" if args.final_snapshot else None),

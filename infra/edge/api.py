@@ -26,7 +26,6 @@ class TenantEdgeArgs:
     backend_port: int = 80
     health_path: str = "healthz"
     api_prefix: str = "api"
-    manage_account_logging_role: bool = True
     tiers: Mapping[TierName, Tier] = field(default_factory=lambda: dict(TIERS))
 
     def __post_init__(self) -> None:
@@ -76,7 +75,6 @@ class TenantEdge(pulumi.ComponentResource):
                 backend_port=args.backend_port,
                 health_path=args.health_path,
                 api_prefix=args.api_prefix,
-                manage_account_logging_role=args.manage_account_logging_role,
             ),
             opts=child,
         )

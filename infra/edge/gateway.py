@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws_context import aws_context
+from infra.account import APIGATEWAY_CLOUDWATCH_ROLE, account_role_arn
 from infra.logs import encrypted_log_group
 from infra.observability.retention import check_retention
 
@@ -62,9 +62,6 @@ class ApiGatewayArgs:
     # The app's URL prefix for the tenant API (app/urls.py: api/v1/, api/schema/, api/docs/).
     api_prefix: str = "api"
     integration_timeout_ms: int = 29_000
-    # API Gateway's CloudWatch role is one setting per account and region. Exactly one
-    # stack per account must own it, or two stacks overwrite each other.
-    manage_account_logging_role: bool = True
 
     def __post_init__(self) -> None:
         if not self.stage_name.replace("_", "").replace("-", "").isalnum():
@@ -280,9 +277,13 @@ class ApiGateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(wiring)),
         )
 
-        stage_deps: list[pulumi.Resource] = []
-        if args.manage_account_logging_role:
-            stage_deps.append(self._account_logging_role(name))
+        # Stage logging needs the account's CloudWatch role, an account singleton the
+        # bootstrap owns (infra/account.py); fail now if it was never set up.
+        account_role_arn(
+            APIGATEWAY_CLOUDWATCH_ROLE,
+            purpose="API Gateway's CloudWatch logging role",
+            opts=pulumi.InvokeOptions(parent=self),
+        )
         access_logs = encrypted_log_group(
             f"{name}-access-logs",
             log_group_name=f"/aws/apigateway/{name}/{args.stage_name}/access",
@@ -301,7 +302,7 @@ class ApiGateway(pulumi.ComponentResource):
             retention_days=args.log_retention_days,
             opts=child,
         )
-        stage_deps += [access_logs, execution_logs]
+        stage_deps: list[pulumi.Resource] = [access_logs, execution_logs]
         stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=api.id,
@@ -344,40 +345,4 @@ class ApiGateway(pulumi.ComponentResource):
                 "stage_arn": stage.arn,
                 "invoke_url": stage.invoke_url,
             }
-        )
-
-    def _account_logging_role(self, name: str) -> aws.apigateway.Account:
-        child = pulumi.ResourceOptions(parent=self)
-        partition = aws_context(pulumi.InvokeOptions(parent=self)).partition
-        role = aws.iam.Role(
-            f"{name}-cloudwatch-role",
-            description="Lets API Gateway write access and execution logs to CloudWatch",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-cloudwatch-role-policy",
-            role=role.name,
-            policy_arn=partition.apply(
-                lambda p: (
-                    f"arn:{p}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-                )
-            ),
-            opts=child,
-        )
-        return aws.apigateway.Account(
-            f"{name}-account",
-            cloudwatch_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )

@@ -18,6 +18,12 @@ DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
 class ImageRegistryArgs:
     repository_name: str
     untagged_expiry_days: int = 14
+    # Delete the repository with its images on destroy (disposable stacks only).
+    force_delete: bool = False
+
+
+class ImageNotPushedError(LookupError):
+    """The configured digest is not in the stack's repository (or the repository is missing)."""
 
 
 def image_reference(repository_url: str, digest: str) -> str:
@@ -73,7 +79,7 @@ class ImageRegistry(pulumi.ComponentResource):
                     encryption_type="KMS", kms_key=key.key_arn
                 )
             ],
-            force_delete=False,
+            force_delete=args.force_delete,
             opts=child,
         )
         aws.ecr.LifecyclePolicy(
@@ -82,11 +88,31 @@ class ImageRegistry(pulumi.ComponentResource):
             policy=lifecycle_policy(args.untagged_expiry_days),
             opts=child,
         )
+        self._repository_name = args.repository_name
         self.repository_url = repository.repository_url
         self.repository_arn = repository.arn
         self.kms_key_arn = key.key_arn
         self.register_outputs({"repository_url": repository.repository_url})
 
     def image(self, digest: str) -> pulumi.Output[str]:
+        """The reference to ``digest``, after checking the image is in the repository.
+
+        Looked up while the program runs (preview included), so a digest that was never
+        pushed fails in seconds instead of as a migration Job stuck in ImagePullBackOff.
+        """
         image_reference("example", digest)  # validate now, before any resource uses it
+        try:
+            found = aws.ecr.get_image(
+                repository_name=self._repository_name,
+                image_digest=digest,
+                opts=pulumi.InvokeOptions(parent=self),
+            )
+        except Exception as exc:  # the provider reports a missing image or repository so
+            raise ImageNotPushedError(
+                f"image {digest} is not in ECR repository {self._repository_name}: {exc}"
+            ) from exc
+        if found.image_digest != digest:
+            raise ImageNotPushedError(
+                f"ECR repository {self._repository_name} answered {found.image_digest} for {digest}"
+            )
         return self.repository_url.apply(lambda url: image_reference(url, digest))

@@ -35,6 +35,9 @@ ROLES_STEP_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
     requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
 )
 DJANGO: tuple[str, ...] = ("python", "-m", "django")
+# Time to schedule the migration pod and pull the image before the Job's own clock
+# (activeDeadlineSeconds, counted from the Job's start) can report a failure.
+MIGRATION_PULL_ALLOWANCE_SECONDS = 300
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
@@ -100,6 +103,13 @@ def migration_job_name(image_digest: str) -> str:
     """One Job per image: a new digest is a new Job, so migrations run exactly once per
     release and the Deployment that depends on it waits for that run."""
     return f"hrms-migrate-{image_digest.removeprefix('sha256:')[:12]}"
+
+
+def migration_wait_timeout(deadline_seconds: int) -> str:
+    """How long Pulumi waits for the migration Job: longer than the Job's own deadline plus
+    scheduling and image pull, so a slow migration ends with the Job's DeadlineExceeded
+    error instead of Pulumi's default 10-minute wait timeout."""
+    return f"{deadline_seconds + MIGRATION_PULL_ALLOWANCE_SECONDS}s"
 
 
 def irsa_trust_policy(
@@ -461,6 +471,10 @@ class HrmsWorkload(pulumi.ComponentResource):
                 parent=self,
                 provider=provider,
                 depends_on=[migrate_service_account, config_map, secret],
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=migration_wait_timeout(args.migration_timeout_seconds),
+                    update=migration_wait_timeout(args.migration_timeout_seconds),
+                ),
             ),
         )
 

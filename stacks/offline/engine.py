@@ -16,7 +16,12 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 
-from stacks.offline.invokes import DEFAULT_REGION, InvokeContext, handle_invoke
+from stacks.offline.invokes import (
+    DEFAULT_REGION,
+    InvokeContext,
+    InvokeFailedError,
+    handle_invoke,
+)
 from stacks.offline.plan import STACK_TYPE, Plan, PlanResource
 from stacks.offline.resources import mock_state
 
@@ -203,6 +208,16 @@ def _provider_urn(reference: str) -> str | None:
     return reference.rsplit("::", 1)[0]
 
 
+def _custom_timeouts(request: Any) -> dict[str, str]:
+    """The customTimeouts option as the engine receives it, e.g. ``{"create": "15m"}``."""
+    if not request.HasField("customTimeouts"):
+        return {}
+    timeouts = request.customTimeouts
+    return {
+        op: getattr(timeouts, op) for op in ("create", "update", "delete") if getattr(timeouts, op)
+    }
+
+
 class _StrictMocks(Mocks):
     """Mocks whose invokes come from the INVOKES table and whose resources get computed outputs."""
 
@@ -210,7 +225,12 @@ class _StrictMocks(Mocks):
         self.ctx = ctx
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        return handle_invoke(args.token, args.args, self.ctx), []
+        try:
+            return handle_invoke(args.token, args.args, self.ctx), []
+        except InvokeFailedError as exc:
+            # As the provider answers: a failure the program's invoke call raises, which the
+            # program may catch (an exception here would fail the whole run instead).
+            return {}, [("", exc.reason)]
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         if args.typ.startswith("pulumi:providers:"):
@@ -254,6 +274,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_redact_provider_inputs(
                 request.type, _clean(json_format.MessageToDict(request.object))
             ),
+            custom_timeouts=_custom_timeouts(request),
         )
         with self._lock:
             self.records.append(record)
@@ -317,6 +338,8 @@ def synthesize(
     project: str = "hrms",
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
+    pushed_images: frozenset[str] | None = None,
+    iam_roles: frozenset[str] | None = None,
 ) -> Plan:
     """Run ``program`` as stack ``stack`` under strict mocks and return everything it registered.
 
@@ -331,7 +354,13 @@ def synthesize(
     values = dict(config or {})
     secrets = list(secret_keys or [k for k, v in values.items() if v == SECRET_PLACEHOLDER])
     ctx = InvokeContext(
-        stack=stack, project=project, region=values.get("aws:region", DEFAULT_REGION)
+        stack=stack,
+        project=project,
+        region=values.get("aws:region", DEFAULT_REGION),
+        config=values,
+        # What the account holds; by default what the stack expects (see InvokeContext).
+        pushed_images=pushed_images,
+        iam_roles=iam_roles,
     )
     mocks = _StrictMocks(ctx)
     with _RUN_LOCK, _deferred_full_collections():

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 MOCK_ACCOUNT_ID = "123456789012"
@@ -20,6 +21,12 @@ class InvokeContext:
     project: str
     region: str = DEFAULT_REGION
     account_id: str = MOCK_ACCOUNT_ID
+    # The stack's config (``<namespace>:<key>`` -> value as the CLI hands it over).
+    config: Mapping[str, str] = dataclass_field(default_factory=dict)
+    # Digests in the stack's ECR repository; None: the one the stack config names.
+    pushed_images: frozenset[str] | None = None
+    # IAM roles in the account; None: what `hrmsctl bootstrap` creates.
+    iam_roles: frozenset[str] | None = None
 
     @property
     def partition(self) -> str:
@@ -31,6 +38,15 @@ class InvokeContext:
 
 
 InvokeHandler = Callable[[Mapping[str, Any], InvokeContext], dict[str, Any]]
+
+
+class InvokeFailedError(RuntimeError):
+    """A provider function failed the way AWS would answer (e.g. a missing image)."""
+
+    def __init__(self, token: str, message: str) -> None:
+        super().__init__(f"invoke of {token} failed: {message}")
+        self.token = token
+        self.reason = message
 
 
 class UnhandledInvokeError(RuntimeError):
@@ -199,6 +215,78 @@ def _secret_version(args: Mapping[str, Any], ctx: InvokeContext) -> dict[str, An
     }
 
 
+def _configured_image_digest(ctx: InvokeContext) -> str | None:
+    try:
+        workload = json.loads(ctx.config.get(f"{ctx.project}:workload") or "{}")
+    except json.JSONDecodeError:
+        return None
+    digest = workload.get("imageDigest") if isinstance(workload, dict) else None
+    return str(digest) if digest else None
+
+
+def _ecr_image(args: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    token = "aws:ecr/getImage:getImage"  # noqa: S105 - an invoke token
+    repository = str(args.get("repositoryName") or "")
+    digest = args.get("imageDigest")
+    registry = str(args.get("registryId") or ctx.account_id)
+    if ctx.pushed_images is not None:
+        pushed = ctx.pushed_images
+    else:
+        configured = _configured_image_digest(ctx)
+        pushed = frozenset({configured} if configured else ())
+    if not digest or digest not in pushed:
+        # ECR's own answer (DescribeImages) for a digest the repository does not hold.
+        raise InvokeFailedError(
+            token,
+            f"ImageNotFoundException: The image with imageId {{imageDigest:'{digest}'}} does "
+            f"not exist within the repository with name '{repository}' in the registry with "
+            f"id '{registry}'",
+        )
+    host = f"{registry}.dkr.ecr.{ctx.region}.amazonaws.com"
+    return {
+        "id": f"{registry}/{repository}@{digest}",
+        "imageDigest": digest,
+        "imagePushedAt": 1_704_067_200,
+        "imageSizeInBytes": 123_456_789,
+        "imageTags": [],
+        "imageUri": f"{host}/{repository}@{digest}",
+        "region": ctx.region,
+        "registryId": registry,
+        "repositoryName": repository,
+    }
+
+
+def _iam_role(args: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    from infra.account import APIGATEWAY_CLOUDWATCH_ROLE, AUTOSCALING_SERVICE_LINKED_ROLE
+
+    name = str(args.get("name") or "")
+    paths = {
+        AUTOSCALING_SERVICE_LINKED_ROLE: "/aws-service-role/autoscaling.amazonaws.com/",
+        APIGATEWAY_CLOUDWATCH_ROLE: "/",
+    }
+    roles = ctx.iam_roles if ctx.iam_roles is not None else frozenset(paths)
+    if name not in roles:
+        raise InvokeFailedError(
+            "aws:iam/getRole:getRole",
+            f"NoSuchEntity: The role with name {name} cannot be found.",
+        )
+    path = paths.get(name, "/")
+    return {
+        "id": name,
+        "arn": f"arn:{ctx.partition}:iam::{ctx.account_id}:role{path}{name}",
+        "assumeRolePolicy": "{}",
+        "createDate": "2024-01-01T00:00:00Z",
+        "description": "",
+        "maxSessionDuration": 3600,
+        "name": name,
+        "path": path,
+        "permissionsBoundary": "",
+        "roleLastUseds": [],
+        "tags": {},
+        "uniqueId": "AROA" + hashlib.sha256(name.encode()).hexdigest()[:17].upper(),
+    }
+
+
 INVOKES: dict[str, InvokeHandler] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
@@ -208,6 +296,8 @@ INVOKES: dict[str, InvokeHandler] = {
     "aws:eks/getAddonVersion:getAddonVersion": _eks_addon_version,
     "aws:secretsmanager/getRandomPassword:getRandomPassword": _random_password,
     "aws:secretsmanager/getSecretVersion:getSecretVersion": _secret_version,
+    "aws:ecr/getImage:getImage": _ecr_image,
+    "aws:iam/getRole:getRole": _iam_role,
 }
 
 

@@ -30,6 +30,8 @@ class PlanResource:
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     custom: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
+    # The resource's customTimeouts option (create/update/delete), only the ones set.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class PlanResource:
             "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
             "custom": self.custom,
             "inputs": self.inputs,
+            "customTimeouts": dict(self.custom_timeouts),
         }
 
     @classmethod
@@ -69,6 +72,11 @@ class PlanResource:
                 f"{where}: 'propertyDependencies' of {data['urn']} must map property names "
                 "to lists of URNs"
             )
+        timeouts = data.get("customTimeouts", {})
+        if not isinstance(timeouts, dict) or not all(isinstance(v, str) for v in timeouts.values()):
+            raise PlanFormatError(
+                f"{where}: 'customTimeouts' of {data['urn']} must map operations to durations"
+            )
         return cls(
             urn=data["urn"],
             type=data["type"],
@@ -79,6 +87,7 @@ class PlanResource:
             property_dependencies={str(k): tuple(v) for k, v in prop_deps.items()},
             custom=bool(data.get("custom", True)),
             inputs=inputs,
+            custom_timeouts={str(k): v for k, v in timeouts.items()},
         )
 
 

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from app.tenants.tiers import TIERS
+from infra.account import APIGATEWAY_CLOUDWATCH_ROLE, AccountNotBootstrappedError
 from infra.edge import gateway
 from infra.edge.api import TenantEdge, TenantEdgeArgs
 from infra.edge.firewall import EdgeFirewallArgs
 from infra.edge.gateway import ACCESS_LOG_FIELDS, ApiGateway, ApiGatewayArgs
+from stacks.offline.engine import synthesize
 from stacks.offline.plan import Plan
-from tests.infra.conftest import Synth
+from tests.infra.conftest import DEFAULT_CONFIG, Synth
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/edge-logs"
 NLB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/app/abc"
@@ -241,9 +243,23 @@ def test_waf_is_associated_with_the_stage_and_has_the_required_rules(plan: Plan)
     )
 
 
-def test_api_gateway_gets_its_cloudwatch_role_only_when_asked(synth: Synth) -> None:
-    plan = synth(lambda: TenantEdge("hrms-test-edge", edge_args(manage_account_logging_role=False)))
+def test_the_account_logging_role_is_looked_up_never_created(plan: Plan) -> None:
+    # One setting per account and region: owned by the bootstrap, so two stacks in one
+    # account never overwrite it and destroying one never breaks the other's logging.
     assert plan.by_type("aws:apigateway/account:Account") == []
+    roles = [r.name for r in plan.by_type("aws:iam/role:Role")]
+    assert not any("cloudwatch" in name for name in roles), roles
+
+
+def test_an_account_without_the_bootstrap_fails_naming_the_role_and_the_fix() -> None:
+    def program() -> None:
+        TenantEdge("hrms-test-edge", edge_args())
+
+    with pytest.raises(AccountNotBootstrappedError) as excinfo:
+        synthesize(program, stack="test", config=DEFAULT_CONFIG, iam_roles=frozenset())
+    message = str(excinfo.value)
+    assert APIGATEWAY_CLOUDWATCH_ROLE in message
+    assert "make bootstrap" in message
 
 
 def test_components_have_the_edge_as_parent(plan: Plan) -> None:

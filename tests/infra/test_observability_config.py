@@ -50,7 +50,6 @@ def test_unset_thresholds_take_the_catalog_default() -> None:
         ("edge", "throttleRateLimit", 50_000, "hrms:edge.throttleRateLimit"),
         ("edge", "throttleBurstLimit", "lots", "hrms:edge.throttleBurstLimit"),
         ("edge", "wafRateLimitPerIp", 10, "hrms:edge.wafRateLimitPerIp"),
-        ("edge", "manageAccountLoggingRole", None, "hrms:edge.manageAccountLoggingRole"),
         ("alarms", "alertEmails", ["not-an-address"], "hrms:alarms.alertEmails"),
         ("alarms", "alertHttpsEndpoints", ["http://x.example"], "hrms:alarms.alertHttpsEndpoints"),
         ("alarms", "api5xxPercent", 250, "hrms:alarms.api5xxPercent"),

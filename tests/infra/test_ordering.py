@@ -9,9 +9,16 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from infra.account import (
+    APIGATEWAY_CLOUDWATCH_ROLE,
+    AUTOSCALING_SERVICE_LINKED_ROLE,
+    AccountNotBootstrappedError,
+)
 from infra.cluster.addons import NODE_BOOTSTRAP_ADDONS, WORKLOAD_ADDONS
 from infra.ordering import explicit_dependencies
+from stacks.offline.engine import load_stack_config_with_secrets, synthesize
 from stacks.offline.plan import Plan, PlanResource
+from stacks.program import main
 from tests.infra.plans import STACKS, one, stack_plan
 
 
@@ -69,15 +76,36 @@ def test_explicit_dependencies_without_options() -> None:
     assert explicit_dependencies(pulumi.ResourceOptions()) == []
 
 
-def test_volume_key_waits_for_the_autoscaling_service_linked_role(plan: Plan) -> None:
-    # The key policy names AWSServiceRoleForAutoScaling; KMS refuses a policy whose
-    # principal does not exist yet, as on an account that never used Auto Scaling.
-    role = one(plan, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
-    assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com"
+def test_the_autoscaling_service_linked_role_is_an_account_singleton_not_a_stack_resource(
+    plan: Plan,
+) -> None:
+    # Creating it fails where it exists (any second stack, any account that used Auto
+    # Scaling) and destroying it would break every group in the account: the bootstrap
+    # owns it and the stack only checks it exists before the key policy names it.
+    assert plan.by_type("aws:iam/serviceLinkedRole:ServiceLinkedRole") == []
     volume_keys = [
         r
         for r in plan.by_type("aws:kms/key:Key")
         if "AWSServiceRoleForAutoScaling" in str(r.inputs.get("policy", ""))
     ]
     assert len(volume_keys) == 1
-    assert role.urn in volume_keys[0].dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_volume_key_is_not_declared_before_the_service_linked_role_exists(
+    stack: str,
+) -> None:
+    # KMS refuses a key policy whose principal does not exist: stop before any resource.
+    project, config, secrets = load_stack_config_with_secrets(stack)
+    only_logging_role = frozenset({APIGATEWAY_CLOUDWATCH_ROLE})
+    with pytest.raises(AccountNotBootstrappedError) as excinfo:
+        synthesize(
+            main,
+            stack=stack,
+            project=project,
+            config=config,
+            secret_keys=secrets,
+            iam_roles=only_logging_role,
+        )
+    assert AUTOSCALING_SERVICE_LINKED_ROLE in str(excinfo.value)
+    assert "make bootstrap" in str(excinfo.value)

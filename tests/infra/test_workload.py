@@ -392,3 +392,24 @@ def test_limiter_metrics_go_to_the_agents_emf_listener(stack: str) -> None:
     }
     web = policies["hrms-metrics-egress"]["podSelector"]["matchLabels"]
     assert web["app.kubernetes.io/component"] == "web"
+
+
+def _duration_seconds(text: str) -> int:
+    """A Go duration as Pulumi reads customTimeouts (``900s``, ``15m``, ``1h``)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(text[:-1]) * units[text[-1]]
+
+
+def test_pulumi_waits_longer_for_the_migration_job_than_its_deadline_plus_image_pull(
+    stack: str,
+) -> None:
+    # Pulumi's default Job await is 10 minutes, the same as the Job's own deadline: a slow
+    # migration would end with a wait timeout instead of the Job's DeadlineExceeded error.
+    job = one(stack_plan(stack), "kubernetes:batch/v1:Job")
+    deadline = job.inputs["spec"]["activeDeadlineSeconds"]
+    image_pull_and_scheduling = 5 * 60
+    for operation in ("create", "update"):
+        assert operation in job.custom_timeouts, job.custom_timeouts
+        assert _duration_seconds(job.custom_timeouts[operation]) >= (
+            deadline + image_pull_and_scheduling
+        )

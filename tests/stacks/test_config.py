@@ -221,9 +221,15 @@ BAD_VALUES = [
     ),
     (
         "staging",
-        _set("cluster", "createAutoscalingServiceLinkedRole", "yes"),
+        _set("cluster", "createAutoscalingServiceLinkedRole", True),
         "hrms:cluster.createAutoscalingServiceLinkedRole",
-        "true or false",
+        "unknown key",
+    ),
+    (
+        "staging",
+        _set("edge", "manageAccountLoggingRole", True),
+        "hrms:edge.manageAccountLoggingRole",
+        "unknown key",
     ),
     (
         "staging",
@@ -329,3 +335,31 @@ def test_program_fails_before_any_resource_is_declared() -> None:
     # And the same program with the committed config synthesizes.
     plan = synthesize(main, stack="prod", config=raw)
     assert plan.by_type("aws:eks/cluster:Cluster")
+
+
+def test_image_digest_may_be_left_out_until_the_first_image_is_pushed() -> None:
+    values = committed("staging")
+    del values["hrms:workload"]["imageDigest"]
+    assert parse("staging", values).workload.image_digest is None
+
+
+def test_prod_can_never_be_disposable() -> None:
+    values = committed("prod")
+    values["hrms:disposable"] = "true"
+    with pytest.raises(ConfigError, match=r"Pulumi.prod.yaml: hrms:disposable: prod keeps"):
+        parse("prod", values)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("database", "deletionProtection"),
+        ("database", "finalSnapshot"),
+        ("loadBalancer", "deletionProtection"),
+    ],
+)
+def test_a_disposable_stack_has_nothing_that_stops_a_destroy(section: str, key: str) -> None:
+    values = committed("staging")
+    values[f"hrms:{section}"][key] = True
+    with pytest.raises(ConfigError, match=rf"hrms:{section}.{key}: must be false"):
+        parse("staging", values)
