@@ -188,7 +188,7 @@ class NodeGroup(pulumi.ComponentResource):
                 # Nodes join only once what the caller ordered first (the CNI add-ons) exists.
                 depends_on=[*attachments, *explicit_dependencies(opts)],
                 # The autoscaler owns the running size once the group exists.
-                ignore_changes=["scaling_config.desired_size"],
+                ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
 

@@ -17,7 +17,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 
 from stacks.offline.invokes import DEFAULT_REGION, InvokeContext, handle_invoke
-from stacks.offline.plan import STACK_TYPE, Plan, PlanResource
+from stacks.offline.option_paths import OptionPathError, check_option_paths
+from stacks.offline.plan import STACK_TYPE, Plan, PlanResource, resource_options
 from stacks.offline.resources import mock_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +204,34 @@ def _provider_urn(reference: str) -> str | None:
     return reference.rsplit("::", 1)[0]
 
 
+def _alias(alias: Any) -> Any:
+    """An alias as the engine gets it: a URN, or the spec (name, type, parent, ...) as a dict."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    return json_format.MessageToDict(alias.spec, preserving_proto_field_name=False)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options a RegisterResourceRequest carries, under the engine's names."""
+    from_inputs = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+    timeouts = request.customTimeouts
+    return resource_options(
+        aliases=[_alias(a) for a in request.aliases] + sorted(request.aliasURNs),
+        customTimeouts={
+            op: getattr(timeouts, op)
+            for op in ("create", "update", "delete")
+            if getattr(timeouts, op)
+        },
+        deleteBeforeReplace=bool(request.deleteBeforeReplace),
+        dependsOn=sorted(set(request.dependencies) - from_inputs),
+        ignoreChanges=list(request.ignoreChanges),
+        protect=bool(request.protect),
+        provider=_provider_urn(request.provider),
+        replaceOnChanges=list(request.replaceOnChanges),
+        retainOnDelete=bool(request.retainOnDelete),
+    )
+
+
 class _StrictMocks(Mocks):
     """Mocks whose invokes come from the INVOKES table and whose resources get computed outputs."""
 
@@ -254,6 +283,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_redact_provider_inputs(
                 request.type, _clean(json_format.MessageToDict(request.object))
             ),
+            options=_options(request),
         )
         with self._lock:
             self.records.append(record)
@@ -320,6 +350,8 @@ def synthesize(
 ) -> Plan:
     """Run ``program`` as stack ``stack`` under strict mocks and return everything it registered.
 
+    Raises ``OptionPathError`` when an ignoreChanges / replaceOnChanges path names no input.
+
     Each call resets the runtime's root stack, settings and config, so calls can be repeated in
     one process (tests do so many times); calls are serialised because that state is global.
     """
@@ -361,6 +393,10 @@ def synthesize(
             settings.ROOT.set(None)
             settings.SETTINGS.outputs.clear()
         records = sorted(monitor.records, key=lambda r: r.urn)
+        # A path that names no input is a silent no-op in a real deployment: fail instead.
+        findings = check_option_paths(records)
+        if findings:
+            raise OptionPathError(findings)
         return Plan(
             stack=stack, project=project, resources=tuple(records), outputs=monitor.stack_outputs
         )
