@@ -21,6 +21,7 @@ from policies.common import (
     as_number,
     config_value,
     get_path,
+    is_customer_key,
     is_true,
     related,
     resource_identity,
@@ -38,16 +39,10 @@ RESTORE_TESTING_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSe
 _RDS_IDS = ("identifier",)
 
 
-def _is_customer_key(value: object) -> bool:
-    # "alias/aws/rds" (bare or as an alias ARN) is the AWS-managed key: its policy cannot
-    # be restricted and snapshots encrypted with it cannot be shared or copied cross-account.
-    return isinstance(value, str) and bool(value) and "alias/aws/" not in value
-
-
 def _storage_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "storageEncrypted")):
         violation(report, "storageEncrypted must be true.")
-    if not _is_customer_key(get_path(args.props, "kmsKeyId")):
+    if not is_customer_key(get_path(args.props, "kmsKeyId")):
         violation(report, "kmsKeyId must name a customer-managed KMS key, not the AWS-managed one.")
 
 
@@ -111,7 +106,7 @@ def _log_exports(args: ResourceValidationArgs, report: ReportViolation) -> None:
 def _performance_insights(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "performanceInsightsEnabled")):
         violation(report, "performanceInsightsEnabled must be true.")
-    if not _is_customer_key(get_path(args.props, "performanceInsightsKmsKeyId")):
+    if not is_customer_key(get_path(args.props, "performanceInsightsKmsKeyId")):
         violation(report, "performanceInsightsKmsKeyId must name a customer-managed KMS key.")
 
 
@@ -354,6 +349,7 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[SOC2("CC6.7")],
         remediation="Attach an aws.rds.ParameterGroup with parameter rds.force_ssl=1 "
         "(apply_method pending-reboot) to the instance.",
+        inspects=[RDS_PARAMETER_GROUP],
     ),
     HrmsStackPolicy(
         name="backup-plan-covers-databases",
@@ -363,6 +359,7 @@ POLICIES: list[HrmsPolicy] = [
         severity=Severity.HIGH,
         frameworks=[SOC2("A1.2")],
         remediation="Add the instance ARN to an aws.backup.Selection of the stack's backup plan.",
+        inspects=[BACKUP_PLAN, BACKUP_SELECTION],
     ),
     HrmsStackPolicy(
         name="backup-restore-testing-covers-databases",
@@ -373,6 +370,7 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[SOC2("A1.3")],
         remediation="Add an aws.backup.RestoreTestingSelection (protected_resource_type RDS) "
         "listing the instance ARN, linked to the stack's restore testing plan.",
+        inspects=[RESTORE_TESTING_PLAN, RESTORE_TESTING_SELECTION],
     ),
     HrmsResourcePolicy(
         name="backup-plan-rules",

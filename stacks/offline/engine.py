@@ -237,14 +237,27 @@ class _StrictMocks(Mocks):
 
     def __init__(self, ctx: InvokeContext) -> None:
         self.ctx = ctx
+        # Explicit AWS providers' regions by provider id: their resources live there.
+        self.provider_regions: dict[str, str] = {}
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return handle_invoke(args.token, args.args, self.ctx), []
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         if args.typ.startswith("pulumi:providers:"):
-            return f"{args.name}-provider-id", dict(args.inputs)
-        return mock_state(args.typ, args.name, args.inputs, self.ctx)
+            provider_id = f"{args.name}-provider-id"
+            region = args.inputs.get("region")
+            if args.typ == "pulumi:providers:aws" and isinstance(region, str) and region:
+                self.provider_regions[provider_id] = region
+            return provider_id, dict(args.inputs)
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        return mock_state(
+            args.typ,
+            args.name,
+            args.inputs,
+            self.ctx,
+            provider_region=self.provider_regions.get(provider_id),
+        )
 
     def register_transform(self, transform: Any) -> None:
         return None
