@@ -334,6 +334,18 @@ MUTATIONS: list[Mutation] = [
         "metadata.labels",
         {"pod-security.kubernetes.io/enforce": "baseline"},
     ),
+    Mutation(
+        "backup-copy-other-region",
+        "backup-plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:backup:eu-west-1:111122223333:backup-vault:hrms-dr",
+    ),
+    Mutation(
+        "backup-copy-other-region",
+        "backup-plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:s3:::hrms-dr",
+    ),
     # encryption at rest and in transit
     Mutation("elasticache-encrypted-at-rest-cmk", "cache", "atRestEncryptionEnabled", False),
     Mutation("elasticache-encrypted-at-rest-cmk", "cache", "kmsKeyId", DELETE),

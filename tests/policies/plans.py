@@ -185,7 +185,13 @@ def baseline(stack: str) -> dict[str, Any]:
                         "targetVaultName": "hrms-vault",
                         "schedule": "cron(0 3 * * ? *)",
                         "lifecycle": {"deleteAfter": 35},
-                        "copyActions": [{"destinationVaultArn": "arn:aws:backup:eu-central-1"}],
+                        "copyActions": [
+                            {
+                                "destinationVaultArn": (
+                                    "arn:aws:backup:eu-central-1:111122223333:backup-vault:hrms-dr"
+                                )
+                            }
+                        ],
                     }
                 ],
                 "tags": t,

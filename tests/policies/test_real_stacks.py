@@ -213,6 +213,13 @@ REAL_MUTATIONS = [
     ),
     RealMutation("sns-topic-encrypted", "aws:sns/topic:Topic", "kmsMasterKeyId", DELETE),
     RealMutation("sns-topic-encrypted", "aws:sns/topic:Topic", "kmsMasterKeyId", "alias/aws/sns"),
+    RealMutation(
+        "backup-copy-other-region",
+        "aws:backup/plan:Plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:backup:eu-west-1:123456789012:backup-vault:hrms-prod-backups-copy-vault",
+        stacks=PROD,
+    ),
     RealMutation("elasticache-encrypted-at-rest-cmk", CACHE, "kmsKeyId", DELETE),
     RealMutation("elasticache-encrypted-at-rest-cmk", CACHE, "atRestEncryptionEnabled", False),
     RealMutation("elasticache-encrypted-in-transit", CACHE, "transitEncryptionMode", "preferred"),
