@@ -95,9 +95,13 @@ class HrmsResourcePolicy(ResourceValidationPolicy):
         advisory_reason: str | None = None,
         config_schema: PolicyConfigSchema | None = None,
         tags: Sequence[str] = (),
+        inspects: Sequence[str] = (),
     ) -> None:
         _check_enforcement(name, enforcement, advisory_reason)
         self.resource_types: tuple[str, ...] = tuple(resource_types)
+        # Further types the rule reads to decide (a selection, a parameter group): they count
+        # as guarded in the coverage matrix, not as resources the rule reports on.
+        self.inspects: tuple[str, ...] = tuple(inspects)
         self.frameworks: tuple[ComplianceRef, ...] = tuple(frameworks)
         self.advisory_reason = advisory_reason
         self._check = check
@@ -137,9 +141,13 @@ class HrmsStackPolicy(StackValidationPolicy):
         advisory_reason: str | None = None,
         config_schema: PolicyConfigSchema | None = None,
         tags: Sequence[str] = (),
+        inspects: Sequence[str] = (),
     ) -> None:
         _check_enforcement(name, enforcement, advisory_reason)
         self.resource_types: tuple[str, ...] = tuple(resource_types)
+        # Further types the rule reads to decide (a selection, a parameter group): they count
+        # as guarded in the coverage matrix, not as resources the rule reports on.
+        self.inspects: tuple[str, ...] = tuple(inspects)
         self.frameworks: tuple[ComplianceRef, ...] = tuple(frameworks)
         self.advisory_reason = advisory_reason
         super().__init__(
@@ -211,6 +219,16 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, Sequence):
         return list(value)
     return []
+
+
+def is_customer_key(value: Any) -> bool:
+    """Whether ``value`` names a customer-managed KMS key (id, ARN or alias).
+
+    ``alias/aws/<service>`` (bare or as an alias ARN) is the AWS-managed key: its policy cannot
+    be restricted, it cannot be disabled, and data encrypted with it cannot be shared or copied
+    across accounts.
+    """
+    return isinstance(value, str) and bool(value) and "alias/aws/" not in value
 
 
 def is_whole_internet(cidr: str) -> bool:

@@ -21,6 +21,7 @@ from policies.common import (
     as_number,
     config_value,
     get_path,
+    is_customer_key,
     is_true,
     related,
     resource_identity,
@@ -38,16 +39,10 @@ RESTORE_TESTING_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSe
 _RDS_IDS = ("identifier",)
 
 
-def _is_customer_key(value: object) -> bool:
-    # "alias/aws/rds" (bare or as an alias ARN) is the AWS-managed key: its policy cannot
-    # be restricted and snapshots encrypted with it cannot be shared or copied cross-account.
-    return isinstance(value, str) and bool(value) and "alias/aws/" not in value
-
-
 def _storage_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "storageEncrypted")):
         violation(report, "storageEncrypted must be true.")
-    if not _is_customer_key(get_path(args.props, "kmsKeyId")):
+    if not is_customer_key(get_path(args.props, "kmsKeyId")):
         violation(report, "kmsKeyId must name a customer-managed KMS key, not the AWS-managed one.")
 
 
@@ -111,7 +106,7 @@ def _log_exports(args: ResourceValidationArgs, report: ReportViolation) -> None:
 def _performance_insights(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not is_true(get_path(args.props, "performanceInsightsEnabled")):
         violation(report, "performanceInsightsEnabled must be true.")
-    if not _is_customer_key(get_path(args.props, "performanceInsightsKmsKeyId")):
+    if not is_customer_key(get_path(args.props, "performanceInsightsKmsKeyId")):
         violation(report, "performanceInsightsKmsKeyId must name a customer-managed KMS key.")
 
 
@@ -234,6 +229,49 @@ def _backup_plan_rules(args: ResourceValidationArgs, report: ReportViolation) ->
             )
 
 
+def arn_region(value: object) -> str | None:
+    """The region field of an ARN (``arn:partition:service:region:account:resource``)."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split(":", 5)
+    return parts[3] if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def _is_vault_arn(value: object) -> bool:
+    parts = value.split(":", 5) if isinstance(value, str) else []
+    return len(parts) == 6 and parts[2] == "backup" and parts[5].startswith("backup-vault:")
+
+
+def _copy_leaves_region(args: StackValidationArgs, report: ReportViolation) -> None:
+    selections = resources_of(args.resources, BACKUP_SELECTION)
+    for plan in resources_of(args.resources, BACKUP_PLAN):
+        ids = resource_identity(plan, "name")
+        sources = {
+            region
+            for s in selections
+            if related(s, plan, literal_ids=ids)
+            for region in map(arn_region, as_list(get_path(s.props, "resources")))
+            if region
+        }
+        for rule in as_list(get_path(plan.props, "rules")):
+            name = get_path(rule, "ruleName", "?")
+            for action in as_list(get_path(rule, "copyActions")):
+                target = get_path(action, "destinationVaultArn")
+                if not _is_vault_arn(target):
+                    violation(
+                        report,
+                        f"rule {name}: destinationVaultArn {target!r} is not a backup vault ARN.",
+                        plan.urn,
+                    )
+                elif arn_region(target) in sources:
+                    violation(
+                        report,
+                        f"rule {name}: copies land in {arn_region(target)}, the region of the "
+                        "resources they protect; a regional outage would take both.",
+                        plan.urn,
+                    )
+
+
 _RETENTION_SCHEMA = PolicyConfigSchema(
     properties={"minimumDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 7}}
 )
@@ -354,6 +392,7 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[SOC2("CC6.7")],
         remediation="Attach an aws.rds.ParameterGroup with parameter rds.force_ssl=1 "
         "(apply_method pending-reboot) to the instance.",
+        inspects=[RDS_PARAMETER_GROUP],
     ),
     HrmsStackPolicy(
         name="backup-plan-covers-databases",
@@ -363,6 +402,7 @@ POLICIES: list[HrmsPolicy] = [
         severity=Severity.HIGH,
         frameworks=[SOC2("A1.2")],
         remediation="Add the instance ARN to an aws.backup.Selection of the stack's backup plan.",
+        inspects=[BACKUP_PLAN, BACKUP_SELECTION],
     ),
     HrmsStackPolicy(
         name="backup-restore-testing-covers-databases",
@@ -373,6 +413,19 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[SOC2("A1.3")],
         remediation="Add an aws.backup.RestoreTestingSelection (protected_resource_type RDS) "
         "listing the instance ARN, linked to the stack's restore testing plan.",
+        inspects=[RESTORE_TESTING_PLAN, RESTORE_TESTING_SELECTION],
+    ),
+    HrmsStackPolicy(
+        name="backup-copy-other-region",
+        description="AWS Backup copy actions target a backup vault in another region than the "
+        "resources the plan protects.",
+        resource_types=[BACKUP_PLAN],
+        check=_copy_leaves_region,
+        severity=Severity.HIGH,
+        frameworks=[SOC2("A1.2"), SOC2("A1.3")],
+        remediation="Point destination_vault_arn at a vault created with region=<DR region> "
+        "(and a KMS key in that region).",
+        inspects=[BACKUP_SELECTION],
     ),
     HrmsResourcePolicy(
         name="backup-plan-rules",

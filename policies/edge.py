@@ -294,5 +294,6 @@ POLICIES: list[HrmsPolicy] = [
         severity=Severity.HIGH,
         frameworks=[SOC2("CC6.6")],
         remediation="Add aws.wafv2.WebAclAssociation(resource_arn=<stage>.arn, web_acl_arn=...).",
+        inspects=[WAF_ASSOCIATION],
     ),
 ]

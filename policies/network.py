@@ -126,6 +126,7 @@ POLICIES: list[HrmsPolicy] = [
         frameworks=[CIS("3.7"), SOC2("CC7.2")],
         remediation='Add an aws.ec2.FlowLog with vpc_id=<vpc>.id and traffic_type="ALL" '
         "to a KMS-encrypted log group.",
+        inspects=[FLOW_LOG],
     ),
     HrmsStackPolicy(
         name="vpc-default-security-group-closed",

@@ -25,6 +25,7 @@ from policies.common import (
     as_number,
     config_value,
     get_path,
+    is_customer_key,
     is_true,
     related,
     resource_identity,
@@ -171,8 +172,9 @@ def _log_group(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def _sns_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not get_path(args.props, "kmsMasterKeyId"):
-        violation(report, "kmsMasterKeyId must name a KMS key.")
+    # alias/aws/sns cannot be granted to CloudWatch alarms: their notifications would fail.
+    if not is_customer_key(get_path(args.props, "kmsMasterKeyId")):
+        violation(report, "kmsMasterKeyId must name a customer-managed KMS key.")
 
 
 def _kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -207,6 +209,7 @@ POLICIES: list[HrmsPolicy] = [
         remediation="Install the amazon-cloudwatch-observability EKS add-on (pinned, with a "
         "Pod Identity role carrying CloudWatchAgentServerPolicy) on the cluster the alarm "
         "watches, or point the alarm at a namespace something publishes.",
+        inspects=[EKS_ADDON, EKS_CLUSTER],
     ),
     HrmsResourcePolicy(
         name="alarm-has-actions",

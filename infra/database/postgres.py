@@ -185,7 +185,13 @@ class PostgresDatabase(pulumi.ComponentResource):
             ca_cert_identifier="rds-ca-rsa2048-g1",
             apply_immediately=False,
             # RDS rejects a monitoring role it cannot yet use for enhanced monitoring.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*log_groups, monitoring_policy]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*log_groups, monitoring_policy],
+                # Where AWS refuses to delete the instance, Pulumi refuses to plan it too:
+                # `pulumi destroy` or a replacing change stops before touching the data.
+                protect=args.deletion_protection,
+            ),
         )
 
         self.instance_identifier = instance.identifier

@@ -22,7 +22,8 @@ from stacks.offline.invokes import (
     InvokeFailedError,
     handle_invoke,
 )
-from stacks.offline.plan import STACK_TYPE, Plan, PlanResource
+from stacks.offline.option_paths import OptionPathError, check_option_paths
+from stacks.offline.plan import STACK_TYPE, Plan, PlanResource, resource_options
 from stacks.offline.resources import mock_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -208,14 +209,32 @@ def _provider_urn(reference: str) -> str | None:
     return reference.rsplit("::", 1)[0]
 
 
-def _custom_timeouts(request: Any) -> dict[str, str]:
-    """The customTimeouts option as the engine receives it, e.g. ``{"create": "15m"}``."""
-    if not request.HasField("customTimeouts"):
-        return {}
+def _alias(alias: Any) -> Any:
+    """An alias as the engine gets it: a URN, or the spec (name, type, parent, ...) as a dict."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    return json_format.MessageToDict(alias.spec, preserving_proto_field_name=False)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options a RegisterResourceRequest carries, under the engine's names."""
+    from_inputs = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
     timeouts = request.customTimeouts
-    return {
-        op: getattr(timeouts, op) for op in ("create", "update", "delete") if getattr(timeouts, op)
-    }
+    return resource_options(
+        aliases=[_alias(a) for a in request.aliases] + sorted(request.aliasURNs),
+        customTimeouts={
+            op: getattr(timeouts, op)
+            for op in ("create", "update", "delete")
+            if getattr(timeouts, op)
+        },
+        deleteBeforeReplace=bool(request.deleteBeforeReplace),
+        dependsOn=sorted(set(request.dependencies) - from_inputs),
+        ignoreChanges=list(request.ignoreChanges),
+        protect=bool(request.protect),
+        provider=_provider_urn(request.provider),
+        replaceOnChanges=list(request.replaceOnChanges),
+        retainOnDelete=bool(request.retainOnDelete),
+    )
 
 
 class _StrictMocks(Mocks):
@@ -223,6 +242,8 @@ class _StrictMocks(Mocks):
 
     def __init__(self, ctx: InvokeContext) -> None:
         self.ctx = ctx
+        # Explicit AWS providers' regions by provider id: their resources live there.
+        self.provider_regions: dict[str, str] = {}
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         try:
@@ -234,8 +255,19 @@ class _StrictMocks(Mocks):
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         if args.typ.startswith("pulumi:providers:"):
-            return f"{args.name}-provider-id", dict(args.inputs)
-        return mock_state(args.typ, args.name, args.inputs, self.ctx)
+            provider_id = f"{args.name}-provider-id"
+            region = args.inputs.get("region")
+            if args.typ == "pulumi:providers:aws" and isinstance(region, str) and region:
+                self.provider_regions[provider_id] = region
+            return provider_id, dict(args.inputs)
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        return mock_state(
+            args.typ,
+            args.name,
+            args.inputs,
+            self.ctx,
+            provider_region=self.provider_regions.get(provider_id),
+        )
 
     def register_transform(self, transform: Any) -> None:
         return None
@@ -274,7 +306,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_redact_provider_inputs(
                 request.type, _clean(json_format.MessageToDict(request.object))
             ),
-            custom_timeouts=_custom_timeouts(request),
+            options=_options(request),
         )
         with self._lock:
             self.records.append(record)
@@ -343,6 +375,8 @@ def synthesize(
 ) -> Plan:
     """Run ``program`` as stack ``stack`` under strict mocks and return everything it registered.
 
+    Raises ``OptionPathError`` when an ignoreChanges / replaceOnChanges path names no input.
+
     Each call resets the runtime's root stack, settings and config, so calls can be repeated in
     one process (tests do so many times); calls are serialised because that state is global.
     """
@@ -390,6 +424,10 @@ def synthesize(
             settings.ROOT.set(None)
             settings.SETTINGS.outputs.clear()
         records = sorted(monitor.records, key=lambda r: r.urn)
+        # A path that names no input is a silent no-op in a real deployment: fail instead.
+        findings = check_option_paths(records)
+        if findings:
+            raise OptionPathError(findings)
         return Plan(
             stack=stack, project=project, resources=tuple(records), outputs=monitor.stack_outputs
         )

@@ -15,6 +15,8 @@ from stacks.offline.plan import STACK_TYPE, Plan
 
 PARITY_FILE = Path(__file__).resolve().parents[1] / "parity.yaml"
 PRESENCE = "(resource)"
+# Resource options are compared under this prefix, e.g. "(options).protect".
+OPTIONS = "(options)"
 _ENTRY_KEYS = {"resource", "property", "reason"}
 
 
@@ -169,7 +171,11 @@ def _keyed(plan: Plan) -> dict[str, dict[str, Any]]:
             # Same type and name under different parents: fall back to the full URN.
             key = pattern.sub("{stack}", resource.urn)
         parent = pattern.sub("{stack}", resource.parent) if resource.parent else None
-        out[key] = {"inputs": _normalise(resource.inputs, pattern), "parent": parent}
+        out[key] = {
+            "inputs": _normalise(resource.inputs, pattern),
+            "options": _normalise(resource.options, pattern),
+            "parent": parent,
+        }
     return out
 
 
@@ -191,7 +197,7 @@ def _diff(path: str, a: Any, b: Any) -> Iterator[tuple[str, Any, Any]]:
 def compare(
     staging: Plan, prod: Plan, allowed: list[AllowedDifference] | None = None
 ) -> ParityReport:
-    """Every resource-presence and input difference, each marked with its declared reason."""
+    """Every resource-presence, input and option difference, each marked with its reason."""
     declared = load_allowed() if allowed is None else allowed
     used: set[int] = set()
     left, right = _keyed(staging), _keyed(prod)
@@ -226,7 +232,10 @@ def compare(
                     reason=reason_for(key, "(parent)"),
                 )
             )
-        for path, a, b in _diff("", left[key]["inputs"], right[key]["inputs"]):
+        for path, a, b in [
+            *_diff("", left[key]["inputs"], right[key]["inputs"]),
+            *_diff(OPTIONS, left[key]["options"], right[key]["options"]),
+        ]:
             differences.append(
                 Difference(key=key, path=path, staging=a, prod=b, reason=reason_for(key, path))
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -14,6 +15,32 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 class PlanFormatError(ValueError):
     """A plan file or dict does not have the documented shape."""
+
+
+# Resource options as the engine receives them, under its camelCase names, with the value an
+# unset option has. Every resource records all of them so consumers can index without guards.
+OPTION_DEFAULTS: dict[str, Any] = {
+    "aliases": [],
+    "customTimeouts": {},
+    "deleteBeforeReplace": False,
+    "dependsOn": [],
+    "ignoreChanges": [],
+    "protect": False,
+    "provider": None,
+    "replaceOnChanges": [],
+    "retainOnDelete": False,
+}
+
+
+def resource_options(**given: Any) -> dict[str, Any]:
+    """All options, sorted by name: ``given`` over the defaults; unknown names are an error."""
+    unknown = set(given) - set(OPTION_DEFAULTS)
+    if unknown:
+        raise PlanFormatError(f"unknown resource option(s) {sorted(unknown)}")
+    return {
+        key: copy.deepcopy(given.get(key, default))
+        for key, default in sorted(OPTION_DEFAULTS.items())
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,8 +57,9 @@ class PlanResource:
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     custom: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
-    # The resource's customTimeouts option (create/update/delete), only the ones set.
-    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    # Resource options (OPTION_DEFAULTS' keys); ``dependsOn`` holds the dependencies no input
+    # explains, i.e. what an explicit ``depends_on`` added.
+    options: dict[str, Any] = field(default_factory=resource_options)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,8 +71,8 @@ class PlanResource:
             "dependencies": list(self.dependencies),
             "propertyDependencies": {k: list(v) for k, v in self.property_dependencies.items()},
             "custom": self.custom,
+            "options": self.options,
             "inputs": self.inputs,
-            "customTimeouts": dict(self.custom_timeouts),
         }
 
     @classmethod
@@ -72,11 +100,13 @@ class PlanResource:
                 f"{where}: 'propertyDependencies' of {data['urn']} must map property names "
                 "to lists of URNs"
             )
-        timeouts = data.get("customTimeouts", {})
-        if not isinstance(timeouts, dict) or not all(isinstance(v, str) for v in timeouts.values()):
-            raise PlanFormatError(
-                f"{where}: 'customTimeouts' of {data['urn']} must map operations to durations"
-            )
+        options = data.get("options", {})
+        if not isinstance(options, dict):
+            raise PlanFormatError(f"{where}: 'options' of {data['urn']} must be an object")
+        try:
+            full_options = resource_options(**options)
+        except PlanFormatError as exc:
+            raise PlanFormatError(f"{where}: {data['urn']}: {exc}") from exc
         return cls(
             urn=data["urn"],
             type=data["type"],
@@ -87,7 +117,7 @@ class PlanResource:
             property_dependencies={str(k): tuple(v) for k, v in prop_deps.items()},
             custom=bool(data.get("custom", True)),
             inputs=inputs,
-            custom_timeouts={str(k): v for k, v in timeouts.items()},
+            options=full_options,
         )
 
 

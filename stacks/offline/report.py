@@ -170,6 +170,37 @@ def summary_rows(
     return rows
 
 
+@dataclass(frozen=True, kw_only=True)
+class CoverageRow:
+    """One coverage-matrix row: an AWS type the plans create and what guards it."""
+
+    type: str
+    rules: list[str]
+    exemption: str | None
+    counts: dict[str, int]
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.rules) or self.exemption is not None
+
+
+def coverage_rows(plans: list[Plan]) -> list[CoverageRow]:
+    """The policy coverage matrix (type x rules) for every AWS type in ``plans``."""
+    from policies.coverage import EXEMPT, coverage_matrix
+
+    counts = {plan.stack: plan.counts_by_type() for plan in plans}
+    types = {t for by_type in counts.values() for t in by_type}
+    return [
+        CoverageRow(
+            type=type_,
+            rules=rules,
+            exemption=None if rules else EXEMPT.get(type_),
+            counts={stack: by_type.get(type_, 0) for stack, by_type in counts.items()},
+        )
+        for type_, rules in coverage_matrix(types).items()
+    ]
+
+
 def build_context(
     plans: list[Plan],
     parity: ParityReport | None,
@@ -192,6 +223,7 @@ def build_context(
         "parity": parity,
         "parity_error": parity_error,
         "rules": rule_rows(policies),
+        "coverage": coverage_rows(plans),
         "summary": summary_rows(plans, parity, policies, parity_error),
     }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,7 +36,7 @@ def physical_name(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> s
     return f"{name}-{_digest(ctx, name, length=7)}"
 
 
-# Resource id prefixes EC2 uses; anything else gets the physical name as its id.
+# Resource id prefixes EC2 uses (prefix + 17 hex); anything else gets the physical name as id.
 _ID_PREFIXES: dict[str, str] = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",
@@ -49,43 +51,75 @@ _ID_PREFIXES: dict[str, str] = {
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/networkAcl:NetworkAcl": "acl-",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
-    "aws:ec2/vpcSecurityGroupIngressRule:VpcSecurityGroupIngressRule": "sgr-",
-    "aws:ec2/vpcSecurityGroupEgressRule:VpcSecurityGroupEgressRule": "sgr-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule-",
-    "aws:kms/key:Key": "",
 }
 
-# Services whose ARNs carry no region.
-_GLOBAL_SERVICES = {"iam", "cloudfront", "route53", "waf", "organizations"}
+# Types whose id is a UUID (KMS key ids, AWS Backup plan and selection ids, WAF ids).
+_UUID_IDS = frozenset(
+    {
+        "aws:kms/key:Key",
+        "aws:backup/plan:Plan",
+        "aws:backup/selection:Selection",
+        "aws:wafv2/webAcl:WebAcl",
+    }
+)
 
-_SERVICE_BY_MODULE = {
-    "rds": "rds",
-    "ec2": "ec2",
-    "kms": "kms",
-    "eks": "eks",
-    "iam": "iam",
-    "sns": "sns",
-    "sqs": "sqs",
-    "lb": "elasticloadbalancing",
-    "alb": "elasticloadbalancing",
-    "elasticache": "elasticache",
-    "secretsmanager": "secretsmanager",
-    "cloudwatch": "logs",
-    "backup": "backup",
-    "ecr": "ecr",
-    "apigateway": "apigateway",
-    "wafv2": "wafv2",
-    "s3": "s3",
+# API Gateway ids: lowercase alphanumerics, 10 for APIs and keys, 6 for their sub-resources.
+_APIGW_ID_LENGTH: dict[str, int] = {
+    "aws:apigateway/restApi:RestApi": 10,
+    "aws:apigateway/apiKey:ApiKey": 10,
+    "aws:apigateway/resource:Resource": 6,
+    "aws:apigateway/deployment:Deployment": 6,
+    "aws:apigateway/usagePlan:UsagePlan": 6,
+    "aws:apigateway/vpcLink:VpcLink": 6,
 }
+
+# Types whose id is their ARN.
+_ARN_IDS = frozenset(
+    {
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:lb/targetGroup:TargetGroup",
+        "aws:lb/listener:Listener",
+        "aws:sns/topic:Topic",
+        "aws:sns/topicSubscription:TopicSubscription",
+        "aws:secretsmanager/secret:Secret",
+    }
+)
+
+
+def _uuid(ctx: InvokeContext, *parts: str) -> str:
+    d = _digest(ctx, *parts, length=32)
+    return f"{d[:8]}-{d[8:12]}-4{d[13:16]}-a{d[17:20]}-{d[20:32]}"
+
+
+def _base36(ctx: InvokeContext, length: int, *parts: str) -> str:
+    number = int(_digest(ctx, *parts, length=32), 16)
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    for _ in range(length):
+        number, rem = divmod(number, 36)
+        out += alphabet[rem]
+    return out
 
 
 def resource_id(type_: str, name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> str:
+    """The id the provider would return, in the shape AWS gives it."""
     prefix = _ID_PREFIXES.get(type_)
-    if type_ == "aws:kms/key:Key":
-        digest = _digest(ctx, type_, name, length=32)
-        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     if prefix is not None:
         return f"{prefix}{_digest(ctx, type_, name)}"
+    if type_ in _UUID_IDS:
+        return _uuid(ctx, type_, name)
+    if type_ in _APIGW_ID_LENGTH:
+        return _base36(ctx, _APIGW_ID_LENGTH[type_], type_, name)
+    if type_ in _ARN_IDS:
+        return arn_for(type_, name, inputs, ctx)
+    if type_ == "aws:rds/instance:Instance":
+        # pulumi-aws v6+ ids an instance by its DbiResourceId, not its identifier.
+        return f"db-{_digest(ctx, 'rds-res', name, length=26).upper()}"
+    if type_ == "aws:eks/nodeGroup:NodeGroup":
+        return f"{inputs.get('clusterName')}:{_node_group_name(name, inputs, ctx)}"
     if type_.startswith("kubernetes:"):
         meta = inputs.get("metadata") or {}
         namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
@@ -101,16 +135,143 @@ def _k8s_name(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> str:
     return f"{name}-{_digest(ctx, name, length=8)}"
 
 
+def _node_group_name(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> str:
+    explicit = inputs.get("nodeGroupName")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    prefix = inputs.get("nodeGroupNamePrefix")
+    if isinstance(prefix, str) and prefix:
+        return f"{prefix}{_digest(ctx, prefix, name, length=7)}"
+    return physical_name(name, inputs, ctx)
+
+
+# The resource part of each type's ARN, in the Service Authorization Reference's format
+# ("Resource types defined by <service>"). Placeholders: {name} physical name, {id} resource
+# id, {uuid} a UUID, {hex16} 16 hex digits, {input:<key>} an input value.
+ARN_FORMATS: dict[str, tuple[str, str]] = {
+    "aws:apigateway/restApi:RestApi": ("apigateway", "/restapis/{id}"),
+    "aws:apigateway/apiKey:ApiKey": ("apigateway", "/apikeys/{id}"),
+    "aws:apigateway/usagePlan:UsagePlan": ("apigateway", "/usageplans/{id}"),
+    "aws:apigateway/vpcLink:VpcLink": ("apigateway", "/vpclinks/{id}"),
+    "aws:backup/vault:Vault": ("backup", "backup-vault:{name}"),
+    "aws:backup/plan:Plan": ("backup", "backup-plan:{id}"),
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": ("backup", "restore-testing-plan:{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{input:alarmName}"),
+    "aws:cloudwatch/dashboard:Dashboard": ("cloudwatch", "dashboard/{input:dashboardName}"),
+    "aws:ec2/vpc:Vpc": ("ec2", "vpc/{id}"),
+    "aws:ec2/subnet:Subnet": ("ec2", "subnet/{id}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2", "security-group/{id}"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("ec2", "security-group/{id}"),
+    "aws:ec2/internetGateway:InternetGateway": ("ec2", "internet-gateway/{id}"),
+    "aws:ec2/natGateway:NatGateway": ("ec2", "natgateway/{id}"),
+    "aws:ec2/eip:Eip": ("ec2", "elastic-ip/{id}"),
+    "aws:ec2/routeTable:RouteTable": ("ec2", "route-table/{id}"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2", "vpc-endpoint/{id}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", "launch-template/{id}"),
+    "aws:ec2/flowLog:FlowLog": ("ec2", "vpc-flow-log/{id}"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "ec2",
+        "security-group-rule/{id}",
+    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("ec2", "security-group-rule/{id}"),
+    "aws:ecr/repository:Repository": ("ecr", "repository/{name}"),
+    "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
+    "aws:eks/nodeGroup:NodeGroup": (
+        "eks",
+        "nodegroup/{input:clusterName}/{nodegroup}/{uuid}",
+    ),
+    "aws:eks/addon:Addon": ("eks", "addon/{input:clusterName}/{input:addonName}/{uuid}"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": (
+        "eks",
+        "podidentityassociation/{input:clusterName}/a-{hex17}",
+    ),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "elasticache",
+        "replicationgroup:{input:replicationGroupId}",
+    ),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("elasticache", "subnetgroup:{name}"),
+    "aws:iam/role:Role": ("iam", "role/{name}"),
+    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": (
+        "iam",
+        "role/aws-service-role/{input:awsServiceName}/{name}",
+    ),
+    "aws:kms/key:Key": ("kms", "key/{id}"),
+    "aws:kms/alias:Alias": ("kms", "{name}"),
+    "aws:lb/loadBalancer:LoadBalancer": (
+        "elasticloadbalancing",
+        "loadbalancer/{lbkind}/{name}/{hex16}",
+    ),
+    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", "targetgroup/{name}/{hex16}"),
+    "aws:rds/instance:Instance": ("rds", "db:{input:identifier}"),
+    "aws:rds/parameterGroup:ParameterGroup": ("rds", "pg:{name}"),
+    "aws:rds/subnetGroup:SubnetGroup": ("rds", "subgrp:{name}"),
+    "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{suffix6}"),
+    "aws:sns/topic:Topic": ("sns", "{name}"),
+    "aws:sqs/queue:Queue": ("sqs", "{name}"),
+    "aws:s3/bucket:Bucket": ("s3", "{input:bucket}"),
+    "aws:s3/bucketV2:BucketV2": ("s3", "{input:bucket}"),
+    "aws:wafv2/webAcl:WebAcl": ("wafv2", "{scope}/webacl/{name}/{id}"),
+}
+
+# Services whose ARNs carry no region (IAM) or no region and no account (S3 buckets); API
+# Gateway's management ARNs carry a region but no account.
+_NO_REGION = frozenset({"iam", "s3", "cloudfront", "route53", "organizations"})
+_NO_ACCOUNT = frozenset({"s3", "apigateway"})
+
+
 def arn_for(type_: str, name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> str:
-    module = type_.split(":")[1].split("/")[0] if type_.count(":") >= 2 else "unknown"
-    service = _SERVICE_BY_MODULE.get(module, module)
-    region = "" if service in _GLOBAL_SERVICES else ctx.region
-    kind = type_.rsplit(":", 1)[-1]
-    kind = kind[:1].lower() + kind[1:]
-    return (
-        f"arn:{ctx.partition}:{service}:{region}:{ctx.account_id}:"
-        f"{kind}/{physical_name(name, inputs, ctx)}"
-    )
+    """``arn:<partition>:<service>:<region>:<account>:<resource>`` as AWS builds it for the type.
+
+    ``ctx.region`` is already the resource's own region (its ``region`` input, else its
+    provider's). A type without a known format gets ``<service>:<region>:<account>:<kind>/<name>``.
+    """
+    phys = physical_name(name, inputs, ctx)
+    spec = ARN_FORMATS.get(type_)
+    if spec is None:
+        module = type_.split(":")[1].split("/")[0] if type_.count(":") >= 2 else "unknown"
+        kind = type_.rsplit(":", 1)[-1]
+        spec = (module, f"{kind[:1].lower()}{kind[1:]}/{{name}}")
+    service, template = spec
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key.startswith("input:"):
+            value = inputs.get(key[len("input:") :])
+            return str(value) if value not in (None, "") else phys
+        values = {
+            "name": phys,
+            "id": resource_id(type_, name, inputs, ctx) if type_ not in _ARN_IDS else phys,
+            "uuid": _uuid(ctx, "arn", type_, name),
+            "hex16": _digest(ctx, "arn16", type_, name, length=16),
+            "hex17": _digest(ctx, "arn17", type_, name, length=17),
+            "suffix6": _base62(ctx, 6, "secret", name),
+            "nodegroup": _node_group_name(name, inputs, ctx),
+            "scope": str(inputs.get("scope") or "REGIONAL").lower(),
+            "lbkind": _LB_KINDS.get(str(inputs.get("loadBalancerType") or "application"), "app"),
+        }
+        return values[key]
+
+    resource = re.sub(r"\{([a-z0-9:A-Z]+)\}", fill, template)
+    region = "" if service in _NO_REGION else ctx.region
+    account = "" if service in _NO_ACCOUNT else ctx.account_id
+    if type_ == "aws:cloudwatch/dashboard:Dashboard":
+        region = ""  # dashboards are global
+    return f"arn:{ctx.partition}:{service}:{region}:{account}:{resource}"
+
+
+_LB_KINDS = {"application": "app", "network": "net", "gateway": "gwy"}
+
+
+def _base62(ctx: InvokeContext, length: int, *parts: str) -> str:
+    number = int(_digest(ctx, *parts, length=32), 16)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    out = ""
+    for _ in range(length):
+        number, rem = divmod(number, 62)
+        out += alphabet[rem]
+    return out
 
 
 def _eks_cluster(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -157,16 +318,18 @@ def _rds_instance(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> d
         "endpoint": f"{address}:{int(port)}",
         "port": port,
         "identifier": ident,
-        "resourceId": f"db-{_digest(ctx, 'rds-res', name, length=26).upper()}",
-        "arn": f"arn:{ctx.partition}:rds:{ctx.region}:{ctx.account_id}:db:{ident}",
+        "resourceId": resource_id("aws:rds/instance:Instance", name, inputs, ctx),
+        "arn": arn_for("aws:rds/instance:Instance", name, {**inputs, "identifier": ident}, ctx),
         "hostedZoneId": "Z29XKXDKYMONMX",
     }
     if inputs.get("manageMasterUserPassword"):
         out["masterUserSecrets"] = [
             {
+                # RDS names its managed secret rds!db-<uuid>, plus Secrets Manager's suffix.
                 "secretArn": (
                     f"arn:{ctx.partition}:secretsmanager:{ctx.region}:{ctx.account_id}:"
-                    f"secret:rds!db-{_digest(ctx, 'rds-secret', name, length=12)}"
+                    f"secret:rds!db-{_uuid(ctx, 'rds-secret', name)}-"
+                    f"{_base62(ctx, 6, 'rds-secret', name)}"
                 ),
                 "kmsKeyId": inputs.get("masterUserSecretKmsKeyId") or "",
                 "secretStatus": "active",
@@ -177,10 +340,7 @@ def _rds_instance(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> d
 
 def _kms_key(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
     key_id = resource_id("aws:kms/key:Key", name, inputs, ctx)
-    return {
-        "keyId": key_id,
-        "arn": f"arn:{ctx.partition}:kms:{ctx.region}:{ctx.account_id}:key/{key_id}",
-    }
+    return {"keyId": key_id, "arn": arn_for("aws:kms/key:Key", name, inputs, ctx)}
 
 
 def _replication_group(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -191,30 +351,31 @@ def _replication_group(name: str, inputs: Mapping[str, Any], ctx: InvokeContext)
         "readerEndpointAddress": f"replica.{host}.amazonaws.com",
         "configurationEndpointAddress": f"clustercfg.{host}.amazonaws.com",
         "port": inputs.get("port") or 6379,
-        "arn": _arn(ctx, "elasticache", f"replicationgroup:{ident}"),
+        "arn": arn_for(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            name,
+            {**inputs, "replicationGroupId": ident},
+            ctx,
+        ),
     }
 
 
 def _load_balancer(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
     phys = physical_name(name, inputs, ctx)
-    kind = "net" if inputs.get("loadBalancerType") == "network" else "app"
-    suffix = f"{kind}/{phys}/{_digest(ctx, 'lb', name, length=16)}"
+    arn = arn_for("aws:lb/loadBalancer:LoadBalancer", name, inputs, ctx)
     internal = "internal-" if inputs.get("internal") else ""
     dns_id = _digest(ctx, "lbdns", name, length=10)
     return {
-        "arn": _arn(ctx, "elasticloadbalancing", f"loadbalancer/{suffix}"),
-        "arnSuffix": suffix,
+        "arn": arn,
+        "arnSuffix": arn.split(":loadbalancer/", 1)[1],
         "dnsName": f"{internal}{phys}-{dns_id}.elb.{ctx.region}.amazonaws.com",
         "zoneId": "Z2IFOLAFXWLO4F",
     }
 
 
 def _target_group(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    suffix = f"targetgroup/{physical_name(name, inputs, ctx)}/{_digest(ctx, 'tg', name, length=16)}"
-    return {
-        "arn": f"arn:{ctx.partition}:elasticloadbalancing:{ctx.region}:{ctx.account_id}:{suffix}",
-        "arnSuffix": suffix,
-    }
+    arn = arn_for("aws:lb/targetGroup:TargetGroup", name, inputs, ctx)
+    return {"arn": arn, "arnSuffix": arn.rsplit(":", 1)[1]}
 
 
 def _ecr_repository(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -226,12 +387,12 @@ def _ecr_repository(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) ->
 
 
 def _rest_api(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    api_id = _digest(ctx, "api", name, length=10)
+    api_id = resource_id("aws:apigateway/restApi:RestApi", name, inputs, ctx)
     return {
         "id": api_id,
-        "rootResourceId": _digest(ctx, "root", name, length=10),
+        "rootResourceId": _base36(ctx, 10, "root", name),
         "executionArn": f"arn:{ctx.partition}:execute-api:{ctx.region}:{ctx.account_id}:{api_id}",
-        "arn": f"arn:{ctx.partition}:apigateway:{ctx.region}::/restapis/{api_id}",
+        "arn": arn_for("aws:apigateway/restApi:RestApi", name, inputs, ctx),
     }
 
 
@@ -246,7 +407,7 @@ def _api_stage(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict
 
 
 def _api_key(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    return {"value": inputs.get("value") or _digest(ctx, "apikey", name, length=40)}
+    return {"value": inputs.get("value") or _base62(ctx, 40, "apikey", name)}
 
 
 def _launch_template(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -279,32 +440,10 @@ def _eip(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, 
     }
 
 
-def _secret(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    phys = physical_name(name, inputs, ctx)
-    return {
-        "arn": (
-            f"arn:{ctx.partition}:secretsmanager:{ctx.region}:{ctx.account_id}:"
-            f"secret:{phys}-{_digest(ctx, 'secret', name, length=6)}"
-        )
-    }
-
-
 def _iam_role(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    phys = physical_name(name, inputs, ctx)
     return {
-        "arn": f"arn:{ctx.partition}:iam::{ctx.account_id}:role/{phys}",
         "uniqueId": f"AROA{_digest(ctx, 'role', name, length=17).upper()}",
     }
-
-
-def _log_group(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    phys = physical_name(name, inputs, ctx)
-    return {"arn": f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{phys}"}
-
-
-def _sns_topic(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
-    phys = physical_name(name, inputs, ctx)
-    return {"arn": f"arn:{ctx.partition}:sns:{ctx.region}:{ctx.account_id}:{phys}"}
 
 
 def _k8s_object(name: str, inputs: Mapping[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -333,19 +472,36 @@ COMPUTED_OUTPUTS: dict[str, ComputedOutputs] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnet,
     "aws:ec2/eip:Eip": _eip,
-    "aws:secretsmanager/secret:Secret": _secret,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:sns/topic:Topic": _sns_topic,
 }
 
 
+def resource_region(
+    inputs: Mapping[str, Any], ctx: InvokeContext, provider_region: str | None = None
+) -> str:
+    """Where AWS creates the resource: its own ``region`` input (pulumi-aws v7), else its
+    provider's region, else the stack's ``aws:region``."""
+    own = inputs.get("region")
+    if isinstance(own, str) and own:
+        return own
+    return provider_region or ctx.region
+
+
 def mock_state(
-    type_: str, name: str, inputs: Mapping[str, Any], ctx: InvokeContext
+    type_: str,
+    name: str,
+    inputs: Mapping[str, Any],
+    ctx: InvokeContext,
+    *,
+    provider_region: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The (id, outputs) a provider would return: inputs echoed plus computed properties."""
+    region = resource_region(inputs, ctx, provider_region)
+    if region != ctx.region:
+        ctx = dataclasses.replace(ctx, region=region)
     rid = resource_id(type_, name, inputs, ctx)
     computed: dict[str, Any] = {"id": rid}
     if type_.startswith("aws:"):
+        computed["region"] = region
         computed["arn"] = arn_for(type_, name, inputs, ctx)
         computed["name"] = physical_name(name, inputs, ctx)
         computed["tagsAll"] = dict(inputs.get("tags") or {})

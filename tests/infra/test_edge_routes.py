@@ -8,7 +8,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from infra.edge.api import TenantEdge
+from stacks.offline.invokes import InvokeContext
 from stacks.offline.plan import Plan, PlanResource
+from stacks.offline.resources import resource_id
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, stack_plan
 from tests.infra.test_edge import edge_args
@@ -38,11 +40,19 @@ class Node:
         return str(self.resource.inputs["pathPart"])
 
 
-def _owner(item: PlanResource, resources: list[PlanResource], id_key: str) -> PlanResource:
+def _mock_id(resource: PlanResource, stack: str) -> str:
+    """The id the offline engine gave ``resource`` (API Gateway ids are name-derived hashes)."""
+    ctx = InvokeContext(stack=stack, project="hrms")
+    return resource_id(resource.type, resource.name, resource.inputs, ctx)
+
+
+def _owner(
+    item: PlanResource, resources: list[PlanResource], id_key: str, stack: str
+) -> PlanResource:
     """The one REST resource ``item`` hangs off: by dependency, cross-checked by its id input."""
     (owner,) = (r for r in resources if r.urn in item.dependencies)
-    # Mock ids are the resource name plus a suffix; the id input must point at the same one.
-    assert str(item.inputs[id_key]).startswith(f"{owner.name}-"), (item.name, owner.name)
+    # The id input must be that resource's id, not merely depend on it.
+    assert item.inputs[id_key] == _mock_id(owner, stack), (item.name, owner.name)
     return owner
 
 
@@ -55,13 +65,15 @@ def route_tree(plan: Plan) -> list[Node]:
     for resource in resources:
         parents = [r for r in resources if r.urn in resource.dependencies]
         if parents:
-            nodes[_owner(resource, resources, "parentId").urn].children.append(nodes[resource.urn])
+            nodes[_owner(resource, resources, "parentId", plan.stack).urn].children.append(
+                nodes[resource.urn]
+            )
         else:
             roots.append(nodes[resource.urn])
             root_ids.add(resource.inputs["parentId"])
     # Every top-level resource hangs off the same root resource, which is no planned resource.
     assert len(root_ids) == 1
-    assert not any(str(next(iter(root_ids))).startswith(f"{r.name}-") for r in resources)
+    assert not any(next(iter(root_ids)) == _mock_id(r, plan.stack) for r in resources)
 
     def set_paths(level: list[Node], prefix: str) -> None:
         for node in level:
@@ -70,10 +82,10 @@ def route_tree(plan: Plan) -> list[Node]:
 
     set_paths(roots, "")
     for method in plan.by_type(METHOD):
-        node = nodes[_owner(method, resources, "resourceId").urn]
+        node = nodes[_owner(method, resources, "resourceId", plan.stack).urn]
         node.methods[str(method.inputs["httpMethod"])] = method
     for integration in plan.by_type(INTEGRATION):
-        node = nodes[_owner(integration, resources, "resourceId").urn]
+        node = nodes[_owner(integration, resources, "resourceId", plan.stack).urn]
         node.integrations[str(integration.inputs["httpMethod"])] = integration
     return roots
 

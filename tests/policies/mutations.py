@@ -334,6 +334,52 @@ MUTATIONS: list[Mutation] = [
         "metadata.labels",
         {"pod-security.kubernetes.io/enforce": "baseline"},
     ),
+    Mutation(
+        "backup-copy-other-region",
+        "backup-plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:backup:eu-west-1:111122223333:backup-vault:hrms-dr",
+    ),
+    Mutation(
+        "backup-copy-other-region",
+        "backup-plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:s3:::hrms-dr",
+    ),
+    # encryption at rest and in transit
+    Mutation("elasticache-encrypted-at-rest-cmk", "cache", "atRestEncryptionEnabled", False),
+    Mutation("elasticache-encrypted-at-rest-cmk", "cache", "kmsKeyId", DELETE),
+    Mutation("elasticache-encrypted-at-rest-cmk", "cache", "kmsKeyId", "alias/aws/elasticache"),
+    Mutation("elasticache-encrypted-in-transit", "cache", "transitEncryptionEnabled", False),
+    Mutation("elasticache-encrypted-in-transit", "cache", "transitEncryptionMode", "preferred"),
+    Mutation("elasticache-encrypted-in-transit", "cache", "authToken", DELETE),
+    Mutation("ecr-repository-encrypted-cmk", "registry", "encryptionConfigurations", DELETE),
+    Mutation(
+        "ecr-repository-encrypted-cmk",
+        "registry",
+        "encryptionConfigurations",
+        [{"encryptionType": "AES256"}],
+    ),
+    Mutation("secretsmanager-secret-cmk", "app-secret", "kmsKeyId", DELETE),
+    Mutation("secretsmanager-secret-cmk", "app-secret", "kmsKeyId", "alias/aws/secretsmanager"),
+    Mutation("backup-vault-encrypted-cmk", "vault", "kmsKeyArn", DELETE),
+    Mutation("s3-bucket-encrypted-cmk", "exports-sse", REMOVE, flagged="exports"),
+    Mutation(
+        "s3-bucket-encrypted-cmk",
+        "exports-sse",
+        "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm",
+        "AES256",
+        flagged="exports",
+    ),
+    Mutation("s3-bucket-tls-only", "exports-policy", REMOVE, flagged="exports"),
+    Mutation(
+        "s3-bucket-tls-only",
+        "exports-policy",
+        "policy",
+        '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}',
+        flagged="exports",
+    ),
+    Mutation("sns-topic-encrypted", "alerts", "kmsMasterKeyId", "alias/aws/sns"),
     # tagging
     Mutation("aws-required-tags", "db", "tags", DELETE),
     Mutation("aws-required-tags", "kms", "tags.Owner", DELETE),
@@ -390,4 +436,14 @@ PASSING: list[Mutation] = [
     Mutation(
         "launch-template-volumes-encrypted", "nodes-lt", "blockDeviceMappings.0.ebs.encrypted", True
     ),
+    # A cache that authenticates through RBAC user groups needs no auth token.
+    Mutation(
+        "elasticache-encrypted-in-transit",
+        "cache",
+        "authToken",
+        DELETE,
+        extra=(("cache", "userGroupIds", ["hrms-users"]),),
+    ),
+    # Default transit mode (unset) is "required" once transit encryption is on.
+    Mutation("elasticache-encrypted-in-transit", "cache", "transitEncryptionMode", DELETE),
 ]

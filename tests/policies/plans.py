@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -184,7 +185,13 @@ def baseline(stack: str) -> dict[str, Any]:
                         "targetVaultName": "hrms-vault",
                         "schedule": "cron(0 3 * * ? *)",
                         "lifecycle": {"deleteAfter": 35},
-                        "copyActions": [{"destinationVaultArn": "arn:aws:backup:eu-central-1"}],
+                        "copyActions": [
+                            {
+                                "destinationVaultArn": (
+                                    "arn:aws:backup:eu-central-1:111122223333:backup-vault:hrms-dr"
+                                )
+                            }
+                        ],
                     }
                 ],
                 "tags": t,
@@ -300,10 +307,70 @@ def baseline(stack: str) -> dict[str, Any]:
                 "replicationGroupId": "hrms-cache",
                 "description": "rate limits",
                 "atRestEncryptionEnabled": True,
+                "kmsKeyId": ARN,
                 "transitEncryptionEnabled": True,
+                "transitEncryptionMode": "required",
+                "authToken": "[secret]",
                 "tags": t,
             },
-            [],
+            ["kms"],
+        ),
+        (
+            "registry",
+            "aws:ecr/repository:Repository",
+            {
+                "name": "hrms",
+                "imageTagMutability": "IMMUTABLE",
+                "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": ARN}],
+                "tags": t,
+            },
+            ["kms"],
+        ),
+        ("app-secret", "aws:secretsmanager/secret:Secret", {"kmsKeyId": ARN, "tags": t}, ["kms"]),
+        ("vault", "aws:backup/vault:Vault", {"kmsKeyArn": ARN, "tags": t}, ["kms"]),
+        ("exports", "aws:s3/bucket:Bucket", {"bucket": "hrms-exports", "tags": t}, []),
+        (
+            "exports-sse",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            {
+                "bucket": "hrms-exports",
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": ARN,
+                        },
+                        "bucketKeyEnabled": True,
+                    }
+                ],
+            },
+            ["exports", "kms"],
+        ),
+        (
+            "exports-policy",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {
+                "bucket": "hrms-exports",
+                "policy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "TlsOnly",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": [
+                                    "arn:aws:s3:::hrms-exports",
+                                    "arn:aws:s3:::hrms-exports/*",
+                                ],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    }
+                ),
+            },
+            ["exports"],
         ),
         ("alerts", "aws:sns/topic:Topic", {"kmsMasterKeyId": ARN, "tags": t}, ["kms"]),
         ("api", "aws:apigateway/restApi:RestApi", {"name": "hrms", "tags": t}, []),

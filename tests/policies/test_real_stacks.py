@@ -212,6 +212,44 @@ REAL_MUTATIONS = [
         DELETE,
     ),
     RealMutation("sns-topic-encrypted", "aws:sns/topic:Topic", "kmsMasterKeyId", DELETE),
+    RealMutation("sns-topic-encrypted", "aws:sns/topic:Topic", "kmsMasterKeyId", "alias/aws/sns"),
+    RealMutation(
+        "backup-copy-other-region",
+        "aws:backup/plan:Plan",
+        "rules.0.copyActions.0.destinationVaultArn",
+        "arn:aws:backup:eu-west-1:123456789012:backup-vault:hrms-prod-backups-copy-vault",
+        stacks=PROD,
+    ),
+    RealMutation("elasticache-encrypted-at-rest-cmk", CACHE, "kmsKeyId", DELETE),
+    RealMutation("elasticache-encrypted-at-rest-cmk", CACHE, "atRestEncryptionEnabled", False),
+    RealMutation("elasticache-encrypted-in-transit", CACHE, "transitEncryptionMode", "preferred"),
+    RealMutation("elasticache-encrypted-in-transit", CACHE, "authToken", DELETE),
+    RealMutation(
+        "ecr-repository-encrypted-cmk",
+        "aws:ecr/repository:Repository",
+        "encryptionConfigurations",
+        DELETE,
+    ),
+    RealMutation(
+        "secretsmanager-secret-cmk", "aws:secretsmanager/secret:Secret", "kmsKeyId", DELETE
+    ),
+    RealMutation(
+        "backup-vault-encrypted-cmk", "aws:backup/vault:Vault", "kmsKeyArn", "alias/aws/backup"
+    ),
+    RealMutation(
+        "s3-bucket-encrypted-cmk",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        REMOVE,
+        None,
+        "aws:s3/bucket:Bucket",
+    ),
+    RealMutation(
+        "s3-bucket-tls-only",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        REMOVE,
+        None,
+        "aws:s3/bucket:Bucket",
+    ),
     RealMutation("kms-key-rotation", "aws:kms/key:Key", "enableKeyRotation", False),
     RealMutation(
         "k8s-run-as-non-root", DEPLOYMENT, f"{CONTAINER}.securityContext.runAsNonRoot", False

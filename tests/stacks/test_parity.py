@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
 from stacks.offline.engine import synthesize
 from stacks.offline.parity import (
+    OPTIONS,
     PRESENCE,
     AllowedDifference,
     ParityConfigError,
@@ -130,3 +132,32 @@ def test_malformed_declarations_name_the_problem(tmp_path: Path, body: str, mess
 def test_committed_declarations_file_is_valid() -> None:
     for entry in load_allowed():
         assert entry.reason.strip()
+
+
+def protected_db(stack: str, *, protect: bool) -> Plan:
+    def program() -> None:
+        aws.rds.Instance(
+            f"hrms-{stack}-db",
+            engine="postgres",
+            instance_class="db.t4g.medium",
+            allocated_storage=20,
+            opts=pulumi.ResourceOptions(protect=protect, ignore_changes=["password"]),
+        )
+
+    return synthesize(program, stack=stack)
+
+
+def test_option_differences_are_compared_and_can_be_declared() -> None:
+    staging, prod = protected_db("staging", protect=False), protected_db("prod", protect=True)
+    report = compare(staging, prod, [])
+    assert [(d.key, d.path, d.staging, d.prod) for d in report.undeclared] == [
+        ("aws:rds/instance:Instance::hrms-{stack}-db", f"{OPTIONS}.protect", False, True)
+    ]
+    declared = AllowedDifference(
+        resource="aws:rds/instance:Instance::hrms-{stack}-db",
+        property=f"{OPTIONS}.protect",
+        reason="prod's database is protected",
+    )
+    assert compare(staging, prod, [declared]).ok
+    # Equal options (the same ignoreChanges in both) are no difference.
+    assert compare(staging, protected_db("prod", protect=False), []).differences == []

@@ -192,3 +192,25 @@ def test_missing_or_bad_inputs_are_named(tmp_path: Path) -> None:
     (empty / "staging.json").write_text('{"stack": "staging"}')
     with pytest.raises(ReportInputError, match=r"staging\.json: missing string field 'project'"):
         write_report(empty, tmp_path / "out")
+
+
+def test_coverage_matrix_lists_each_aws_type_with_its_rules(
+    plans_dir: Path, tmp_path: Path
+) -> None:
+    extra = plan("staging", multi_az=False)
+    sqs = PlanResource(urn="urn:q", type="aws:sqs/queue:Queue", name="q", inputs={})
+    link = PlanResource(urn="urn:l", type="aws:apigateway/vpcLink:VpcLink", name="l", inputs={})
+    Plan(stack="staging", project="hrms", resources=(*extra.resources, sqs, link)).write(
+        plans_dir / "staging.json"
+    )
+    html = write_report(plans_dir, tmp_path / "report").read_text()
+    section = html[html.index('id="coverage"') : html.index('id="stack-staging"')]
+    row = section[section.index("<code>aws:rds/instance:Instance</code>") :]
+    row = row[: row.index("</tr>")]
+    assert "<code>rds-storage-encrypted-cmk</code>" in row
+    assert "<code>aws-required-tags</code>" not in row
+    # A type no rule guards and no exemption explains is flagged; an exempt one says why.
+    queue = section[section.index("<code>aws:sqs/queue:Queue</code>") :]
+    assert '<td class="fail">uncovered</td>' in queue[: queue.index("</tr>")]
+    vpc_link = section[section.index("<code>aws:apigateway/vpcLink:VpcLink</code>") :]
+    assert "Private connection" in vpc_link[: vpc_link.index("</tr>")]
