@@ -139,6 +139,25 @@ def department_delete(*, actor: Membership, department: Department) -> None:
     require_hr(actor)
     department_id = department.pk
     before = _snapshot(department, DEPARTMENT_FIELDS)
+    # The foreign key would clear these silently (ON DELETE SET NULL); doing it here
+    # leaves one audit event per employee whose department changed.
+    members = (
+        Employee.objects.for_tenant(actor.tenant_id)
+        .select_for_update()
+        .filter(department_id=department_id)
+    )
+    for employee in members:
+        employee.department = None
+        employee.save(update_fields=["department", "updated_at"])
+        audit_event_record(
+            actor=actor,
+            tenant_id=actor.tenant_id,
+            action="employee.update",
+            entity_type="employee",
+            entity_id=employee.pk,
+            # Same request id as the department.delete event below: that is the cause.
+            changes={"department": [str(department_id), None]},
+        )
     department.delete()
     audit_event_record(
         actor=actor,

@@ -216,15 +216,18 @@ def test_api_access_line_carries_request_and_tenant_ids(server: Server) -> None:
         "X-Forwarded-Proto": "https",
         "X-Request-ID": "access-line-0001",
     }
-    status, _, _ = _get(server.url("/api/v1/employees/"), headers)
+    status, response_headers, _ = _get(server.url("/api/v1/employees/"), headers)
     assert status == 200
-    lines = [line for line in _log_lines(server) if line.get("request_id") == "access-line-0001"]
+    request_id = response_headers["X-Request-ID"]
+    assert request_id != "access-line-0001"  # the server's own id, not the caller's
+    lines = [line for line in _log_lines(server) if line.get("request_id") == request_id]
     access = [line for line in lines if line["logger"] == "gunicorn.access"]
     app_lines = [line for line in lines if line["logger"] == "app.request"]
     assert len(access) == 1
     assert len(app_lines) == 1
     assert isinstance(access[0]["tenant_id"], int)
     assert access[0]["tenant_id"] == app_lines[0]["tenant_id"]
+    assert app_lines[0]["client_request_id"] == "access-line-0001"
 
 
 def test_credentials_never_reach_any_log_line(server: Server) -> None:
