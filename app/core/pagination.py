@@ -38,8 +38,9 @@ class IdCursorPagination(CursorPagination):
             reverse = tokens.get("r", ["0"])[0]
             if reverse not in ("0", "1"):
                 raise ValueError("bad direction")
-            position = tokens.get("p", [None])[0]
-            if position is not None and not 1 <= int(position) <= MAX_ID:
+            raw_position = tokens.get("p", [None])[0]
+            position = None if raw_position is None else int(raw_position)
+            if position is not None and not 1 <= position <= MAX_ID:
                 raise ValueError("position out of range")
         except ValueError:  # binascii.Error and UnicodeDecodeError included
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
