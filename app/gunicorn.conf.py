@@ -12,6 +12,8 @@ import os
 import pwd
 from pathlib import Path
 
+from app.core import gunicorn_errors
+
 
 def _cpu_limit() -> float:
     """CPUs this process may use: the cgroup v2 quota if set, else the affinity mask."""
@@ -63,8 +65,11 @@ logger_class = "app.core.gunicorn_logging.JsonAccessLogger"
 # Only the load balancer in front of the pod may set X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
+# Longer request lines are answered 414 and too many or too large headers 431, by
+# gunicorn itself; gunicorn_errors makes those bodies JSON like the app's.
 limit_request_line = 4094
 limit_request_fields = 100
+gunicorn_errors.install()
 wsgi_app = "app.wsgi:application"
 # Import the app once in the master: workers share its memory copy-on-write, a broken
 # import fails the start instead of every worker, and modules are loaded before the

@@ -57,6 +57,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "app.urls"
+# Error pages are JSON (app/core/error_views.py; handler400/403/404/500 in app/urls.py).
+CSRF_FAILURE_VIEW = "app.core.error_views.csrf_failure"
 WSGI_APPLICATION = "app.wsgi.application"
 APPEND_SLASH = True
 

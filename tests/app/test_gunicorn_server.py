@@ -263,3 +263,73 @@ def test_credentials_never_reach_any_log_line(server: Server) -> None:
         line["logger"] == "gunicorn.error" and line["level"] == "DEBUG"
         for line in _log_lines(server)
     )
+
+
+def _raw(server: Server, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (urllib would refuse some) and parse the one response."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(request)
+        data = b""
+        while chunk := raw.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        # gunicorn's own refusals: request line over limit_request_line, too many headers,
+        # a header over limit_request_field_size, garbage.
+        (b"GET /api/v1/employees/?q=" + b"x" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"".join(b"X-H%d: v\r\n" % i for i in range(120))
+            + b"\r\n",
+            431,
+        ),
+        (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"v" * 9000 + b"\r\n\r\n", 431),
+        (b"NOT A REQUEST\r\n\r\n", 400),
+        # Django's: unknown URL, a Host that is not allowed, a body too large outside DRF
+        # (HTTP/1.0: one response, then the connection closes, no chunked framing).
+        (
+            b"GET /api/v1/nowhere/ HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n\r\n",
+            404,
+        ),
+        (b"GET /api/v1/employees/ HTTP/1.0\r\nHost: evil.example\r\n\r\n", 400),
+        (
+            b"POST /admin/login/ HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+            b"Origin: https://127.0.0.1\r\nCookie: csrftoken=" + b"a" * 32 + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 70000\r\n\r\n"
+            + b"a="
+            + b"x" * 69998,
+            413,
+        ),
+        # A refused CSRF check (the admin's only cookie-based form) is JSON too.
+        (
+            b"POST /admin/login/ HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b",
+            403,
+        ),
+    ],
+    ids=[
+        "uri-too-long",
+        "too-many-headers",
+        "header-too-large",
+        "garbage",
+        "unknown-url",
+        "bad-host",
+        "body-too-large",
+        "csrf",
+    ],
+)
+def test_every_error_body_is_json(server: Server, request_bytes: bytes, status: int) -> None:
+    got, headers, body = _raw(server, request_bytes)
+    assert got == status, body[:300]
+    assert headers["content-type"] == "application/json"
+    assert set(json.loads(body)) == {"detail"}
