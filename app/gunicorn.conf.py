@@ -10,6 +10,7 @@ import codecs
 import math
 import os
 import pwd
+from datetime import datetime
 from pathlib import Path
 
 from app.core import gunicorn_errors
@@ -76,6 +77,10 @@ wsgi_app = "app.wsgi:application"
 # workers give up root.
 preload_app = True
 # After a root start the workers can import only what the unprivileged user may read; an
-# interpreter under a private home (pyenv in /root) hides the stdlib. Django's logging of
-# 4xx/5xx responses looks this codec up lazily, so it is loaded while still root.
+# interpreter under a private home (pyenv in /root) hides the stdlib. What the app imports
+# lazily is therefore loaded here, while still root: Django's logging of 4xx/5xx
+# responses looks up this codec, and date parsing (query filters, bodies) imports and
+# primes _strptime on its first call. tests/app/test_lazy_imports.py fails when a request
+# path imports any other standard-library module after this point.
 codecs.lookup("unicode_escape")
+datetime.strptime("2000-01-01", "%Y-%m-%d")
