@@ -25,7 +25,7 @@ def test_bad_tokens_leave_the_tenant_bucket_and_quota_untouched(
     redis_limiter_settings: Any,
 ) -> None:
     settings = redis_limiter_settings
-    settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.5
+    settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.001  # no refill during the test
     settings.TENANT_RATELIMIT_AUTH_FAILURE_BURST = 5
     free = api_tenant("free-co", "free")  # tenant burst 10, 2000/day
     statuses = [
@@ -43,6 +43,7 @@ def test_bad_tokens_leave_the_tenant_bucket_and_quota_untouched(
 
 
 def test_the_refusal_names_the_failed_authentication_limit(redis_limiter_settings: Any) -> None:
+    redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.001
     redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_BURST = 1
     free = api_tenant("free-co", "free")
     guesser = _guesser(free.api_key, "Bearer wrong")
@@ -57,6 +58,7 @@ def test_the_refusal_names_the_failed_authentication_limit(redis_limiter_setting
 
 
 def test_failure_buckets_are_per_tenant(redis_limiter_settings: Any) -> None:
+    redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.001
     redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_BURST = 2
     one, two = api_tenant("one", "free"), api_tenant("two", "free")
     for _ in range(3):
@@ -68,6 +70,7 @@ def test_failure_buckets_are_per_tenant(redis_limiter_settings: Any) -> None:
 def test_an_exhausted_failure_bucket_does_not_lock_out_valid_tokens(
     redis_limiter_settings: Any,
 ) -> None:
+    redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.001
     redis_limiter_settings.TENANT_RATELIMIT_AUTH_FAILURE_BURST = 1
     free = api_tenant("free-co", "free")
     for _ in range(3):
