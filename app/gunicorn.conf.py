@@ -10,7 +10,10 @@ import codecs
 import math
 import os
 import pwd
+from datetime import datetime
 from pathlib import Path
+
+from app.core import gunicorn_errors
 
 
 def _cpu_limit() -> float:
@@ -63,14 +66,21 @@ logger_class = "app.core.gunicorn_logging.JsonAccessLogger"
 # Only the load balancer in front of the pod may set X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
+# Longer request lines are answered 414 and too many or too large headers 431, by
+# gunicorn itself; gunicorn_errors makes those bodies JSON like the app's.
 limit_request_line = 4094
 limit_request_fields = 100
+gunicorn_errors.install()
 wsgi_app = "app.wsgi:application"
 # Import the app once in the master: workers share its memory copy-on-write, a broken
 # import fails the start instead of every worker, and modules are loaded before the
 # workers give up root.
 preload_app = True
 # After a root start the workers can import only what the unprivileged user may read; an
-# interpreter under a private home (pyenv in /root) hides the stdlib. Django's logging of
-# 4xx/5xx responses looks this codec up lazily, so it is loaded while still root.
+# interpreter under a private home (pyenv in /root) hides the stdlib. What the app imports
+# lazily is therefore loaded here, while still root: Django's logging of 4xx/5xx
+# responses looks up this codec, and date parsing (query filters, bodies) imports and
+# primes _strptime on its first call. tests/app/test_lazy_imports.py fails when a request
+# path imports any other standard-library module after this point.
 codecs.lookup("unicode_escape")
+datetime.strptime("2000-01-01", "%Y-%m-%d")

@@ -26,3 +26,8 @@ urlpatterns = [
     ),
     path("", include("app.health.urls")),
 ]
+
+handler400 = "app.core.error_views.bad_request"
+handler403 = "app.core.error_views.permission_denied"
+handler404 = "app.core.error_views.not_found"
+handler500 = "app.core.error_views.server_error"

@@ -21,5 +21,6 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
             "entity_id",
             "changes",
             "request_id",
+            "client_request_id",
         ]
         read_only_fields = fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.audit.models import AuditEvent
-from app.core.context import request_id_var
+from app.core.context import client_request_id_var, request_id_var
 from app.tenants.models import Membership
 
 
@@ -26,6 +26,7 @@ def audit_event_record(
         entity_id=str(entity_id),
         changes=changes or {},
         request_id=request_id_var.get() or "",
+        client_request_id=client_request_id_var.get() or "",
     )
 
 

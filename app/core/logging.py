@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from app.core.context import request_id_var, tenant_id_var
+from app.core.context import client_request_id_var, request_id_var, tenant_id_var
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD_ATTRS = frozenset(
@@ -49,6 +49,9 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        client_request_id = client_request_id_var.get()
+        if client_request_id is not None:
+            record.client_request_id = client_request_id
         record.tenant_id = tenant_id_var.get()
         return True
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from app.core.context import request_id_var, tenant_id_var
+from app.core.context import client_request_id_var, request_id_var, tenant_id_var
 
 logger = logging.getLogger("app.request")
 
@@ -24,10 +24,16 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Our id is always generated here: a caller-chosen id could collide with another
+        # request's (or be replayed) and so mislead whoever follows it through the logs and
+        # the audit log. A well-formed inbound id is kept beside it for the caller's sake.
         inbound = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = inbound if _VALID_REQUEST_ID.match(inbound) else uuid.uuid4().hex
+        client_request_id = inbound if _VALID_REQUEST_ID.match(inbound) else None
+        request_id = uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
+        request.client_request_id = client_request_id  # type: ignore[attr-defined]
         rid_token = request_id_var.set(request_id)
+        client_token = client_request_id_var.set(client_request_id)
         tenant_token = tenant_id_var.set(None)
         started = time.perf_counter()
         try:
@@ -46,4 +52,5 @@ class RequestIdMiddleware:
             return response
         finally:
             tenant_id_var.reset(tenant_token)
+            client_request_id_var.reset(client_token)
             request_id_var.reset(rid_token)

@@ -198,7 +198,7 @@ def leave_request_approve(
     leave_request.decided_at = timezone.now()
     leave_request.decision_note = note
     leave_request.save()
-    _audit(actor, leave_request, "approve", status=leave_request.status)
+    _audit(actor, leave_request, "approve", status=leave_request.status, note=note)
     return leave_request
 
 
@@ -214,7 +214,7 @@ def leave_request_reject(
     leave_request.decided_at = timezone.now()
     leave_request.decision_note = note
     leave_request.save()
-    _audit(actor, leave_request, "reject", status=leave_request.status)
+    _audit(actor, leave_request, "reject", status=leave_request.status, note=note)
     return leave_request
 
 

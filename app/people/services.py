@@ -12,7 +12,7 @@ from app.audit.services import audit_diff, audit_event_record
 from app.core.errors import DomainError, NotFoundError
 from app.core.roles import require_hr
 from app.people.models import Department, Employee, EmploymentStatus
-from app.tenants.models import Membership
+from app.tenants.models import Membership, Tenant
 from app.tenants.tiers import get_tier
 
 EMPLOYEE_FIELDS = (
@@ -51,6 +51,28 @@ def _manager_in_tenant(tenant_id: int, manager_id: int | None) -> Employee | Non
     if manager is None:
         raise DomainError(f"Invalid pk {manager_id} - object does not exist.", field="manager")
     return manager
+
+
+def _require_free_seat(tenant: Tenant) -> None:
+    """Refuse a new seat beyond the tier's ``max_employees``.
+
+    The tenant row is locked first, so concurrent hires and reactivations in one tenant
+    count one after another (under READ COMMITTED each count sees the previous commit);
+    without it, parallel requests at the last seat would all see it free.
+    """
+    seats = get_tier(tenant.tier).max_employees
+    if seats is None:
+        return
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    taken = (
+        Employee.objects.for_tenant(tenant)
+        .exclude(employment_status=EmploymentStatus.TERMINATED)
+        .count()
+    )
+    if taken >= seats:
+        raise DomainError(
+            f"The {tenant.tier} tier allows {seats} employees; upgrade or terminate one."
+        )
 
 
 def _check_no_management_cycle(employee: Employee, manager: Employee | None) -> None:
@@ -117,6 +139,25 @@ def department_delete(*, actor: Membership, department: Department) -> None:
     require_hr(actor)
     department_id = department.pk
     before = _snapshot(department, DEPARTMENT_FIELDS)
+    # The foreign key would clear these silently (ON DELETE SET NULL); doing it here
+    # leaves one audit event per employee whose department changed.
+    members = (
+        Employee.objects.for_tenant(actor.tenant_id)
+        .select_for_update()
+        .filter(department_id=department_id)
+    )
+    for employee in members:
+        employee.department = None
+        employee.save(update_fields=["department", "updated_at"])
+        audit_event_record(
+            actor=actor,
+            tenant_id=actor.tenant_id,
+            action="employee.update",
+            entity_type="employee",
+            entity_id=employee.pk,
+            # Same request id as the department.delete event below: that is the cause.
+            changes={"department": [str(department_id), None]},
+        )
     department.delete()
     audit_event_record(
         actor=actor,
@@ -144,17 +185,8 @@ def employee_create(
 ) -> Employee:
     require_hr(actor)
     tenant = actor.tenant
-    seats = get_tier(tenant.tier).max_employees
-    if seats is not None:
-        active = (
-            Employee.objects.for_tenant(tenant)
-            .exclude(employment_status=EmploymentStatus.TERMINATED)
-            .count()
-        )
-        if active >= seats:
-            raise DomainError(
-                f"The {tenant.tier} tier allows {seats} employees; upgrade or terminate one."
-            )
+    if employment_status != EmploymentStatus.TERMINATED:
+        _require_free_seat(tenant)
     if Employee.objects.for_tenant(tenant).filter(employee_number=employee_number).exists():
         raise DomainError(
             f"Employee number {employee_number!r} is already used in this tenant.",
@@ -207,6 +239,13 @@ def employee_update(*, actor: Membership, employee: Employee, **changes: Any) ->
         manager = _manager_in_tenant(tenant_id, changes.pop("manager_id"))
         _check_no_management_cycle(employee, manager)
         employee.manager = manager
+    status = changes.get("employment_status")
+    if (
+        status is not None
+        and status != EmploymentStatus.TERMINATED
+        and employee.employment_status == EmploymentStatus.TERMINATED
+    ):
+        _require_free_seat(actor.tenant)  # reactivation takes a seat like a new hire
     for field in EMPLOYEE_FIELDS:
         if field in changes:
             setattr(employee, field, changes[field])

@@ -8,8 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from app.ratelimit.limits import Limits
+
 BACKENDS = ("redis", "memory", "off", "django-ratelimit")
 # The admin is for platform staff, not tenant traffic, so no tenant bucket pays for it.
+# Failed authentications per tenant: enough for a member mistyping a token, far too
+# few to guess one (and the tenant's own bucket and quota are never spent on them).
+AUTH_FAILURE_RATE = 1.0  # per second
+AUTH_FAILURE_BURST = 20
 DEFAULT_EXEMPT_PATHS = ("/healthz", "/readyz", "/api/schema/", "/api/docs/", "/admin/")
 
 
@@ -24,6 +30,8 @@ class RateLimitSettings:
     probe_interval_s: float
     redis_timeout_s: float
     override_cache_s: float
+    # Requests whose bearer token fails spend this bucket (per tenant), not the tenant's.
+    auth_failure_limits: Limits
 
 
 def _get(name: str, default: Any) -> Any:
@@ -80,5 +88,22 @@ def load_settings() -> RateLimitSettings:
             "TENANT_RATELIMIT_OVERRIDE_CACHE",
             _get("TENANT_RATELIMIT_OVERRIDE_CACHE", 5.0),
             allow_zero=True,
+        ),
+        auth_failure_limits=Limits(
+            rate_per_second=_positive(
+                "TENANT_RATELIMIT_AUTH_FAILURE_RATE",
+                _get("TENANT_RATELIMIT_AUTH_FAILURE_RATE", AUTH_FAILURE_RATE),
+            ),
+            burst=max(
+                1,
+                int(
+                    _positive(
+                        "TENANT_RATELIMIT_AUTH_FAILURE_BURST",
+                        _get("TENANT_RATELIMIT_AUTH_FAILURE_BURST", AUTH_FAILURE_BURST),
+                    )
+                ),
+            ),
+            daily_quota=None,
+            source="auth_failures",
         ),
     )

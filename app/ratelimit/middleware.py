@@ -13,6 +13,7 @@ from app.ratelimit.headers import policy_header, rate_limit_headers, retry_after
 from app.ratelimit.limits import Limits
 from app.ratelimit.metrics import DAILY_QUOTA_EXHAUSTED, FAIL_CLOSED, FAIL_OPEN, RATE_LIMITED
 from app.ratelimit.runtime import Runtime, get_runtime
+from app.tenants.authentication import request_membership_verify
 from app.tenants.models import Tenant
 
 _MESSAGES = {
@@ -34,6 +35,10 @@ class RateLimitMiddleware:
         if runtime.limiter is None or request.path_info.startswith(runtime.settings.exempt_paths):
             return self.get_response(request)
         limits = runtime.limits.get(tenant)
+        if request_membership_verify(request=request, tenant=tenant) is None:
+            # Only the API key is known to be good: whoever holds it must not be able to
+            # drain the members' bucket and quota with bad tokens, so failures get their own.
+            return self._authentication_failed(request, runtime, tenant, limits)
         try:
             decision = self._decide(runtime, str(tenant.pk), limits)
         except LimiterUnavailable as exc:
@@ -43,6 +48,29 @@ class RateLimitMiddleware:
         response = self.get_response(request)
         for name, value in rate_limit_headers(limits, decision).items():
             response[name] = value
+        return response
+
+    def _authentication_failed(
+        self, request: HttpRequest, runtime: Runtime, tenant: Tenant, limits: Limits
+    ) -> HttpResponse:
+        failures = runtime.settings.auth_failure_limits
+        try:
+            decision = self._decide(runtime, f"authfail:{tenant.pk}", failures)
+        except LimiterUnavailable as exc:
+            return self._unavailable(request, runtime, tenant, limits, str(exc))
+        if decision.allowed:
+            return self.get_response(request)  # authentication answers 401
+        retry_after = retry_after_seconds(decision)
+        response = JsonResponse(
+            {
+                "error": "rate_limited",
+                "limit": "auth_failures",
+                "detail": "Too many failed authentications for this tenant; retry later.",
+                "retry_after_seconds": retry_after,
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
         return response
 
     @staticmethod

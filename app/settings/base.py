@@ -57,6 +57,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "app.urls"
+# Error pages are JSON (app/core/error_views.py; handler400/403/404/500 in app/urls.py).
+CSRF_FAILURE_VIEW = "app.core.error_views.csrf_failure"
 WSGI_APPLICATION = "app.wsgi.application"
 APPEND_SLASH = True
 
@@ -76,6 +78,17 @@ TEMPLATES = [
 ]
 
 
+# SQLite (``make serve``) under several gunicorn workers: a DEFERRED transaction that
+# reads and then writes cannot wait for the lock (SQLITE_BUSY at once, a 500), so every
+# transaction takes the write lock up front (IMMEDIATE) and waits up to ``timeout``
+# seconds for it; WAL lets readers run beside the one writer.
+SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+
+
 def database_from_env(default_url: str) -> dict[str, Any]:
     """``DATABASE_URL`` (or ``default_url``) as a Django database settings dict."""
     config: dict[str, Any] = dict(
@@ -92,6 +105,8 @@ def database_from_env(default_url: str) -> dict[str, Any]:
         config["ENGINE"] = "app.core.db_backend"
         config["PASSWORD_SOURCE"] = {"kind": "file", "path": password_file}
     name = str(config.get("NAME") or "")
+    if config["ENGINE"].endswith("sqlite3"):
+        config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     if config["ENGINE"].endswith("sqlite3") and name and not name.startswith(":memory:"):
         # SQLite creates the file but not its directory, and a fresh checkout has no build/.
         Path(name).parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -24,6 +26,35 @@ class TenantAuth:
     membership: Membership
 
 
+# Set on the Django request once its bearer token has been checked, so it is checked once.
+_VERIFIED = "hrms_verified_membership"
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def request_membership_verify(*, request: HttpRequest, tenant: Tenant) -> Membership | None:
+    """The membership the request's bearer token authenticates in ``tenant``, or None.
+
+    For the rate limiter, which must know before the view runs whether to spend the
+    tenant's bucket or the failed-authentication one. It runs in its own short tenant
+    scope; the answer is kept on the request for ``TenantTokenAuthentication``.
+    """
+    token = bearer_token(request)
+    membership = None
+    if token is not None:
+        # The binding is transaction-local and ends with this block; nothing to restore.
+        with transaction.atomic():
+            set_db_tenant(tenant.pk)
+            membership = membership_from_token(tenant=tenant, token=token)
+    setattr(request, _VERIFIED, membership)
+    return membership
+
+
 class TenantTokenAuthentication(BaseAuthentication):
     """Requires ``X-API-Key`` (resolved by TenantMiddleware) and ``Authorization: Bearer``.
 
@@ -38,11 +69,13 @@ class TenantTokenAuthentication(BaseAuthentication):
         if not tenant.is_active:
             raise exceptions.PermissionDenied("This tenant is suspended.")
         set_db_tenant(tenant.pk)
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request._request)
+        if token is None:
             raise exceptions.AuthenticationFailed("Missing Authorization: Bearer token.")
-        membership = membership_from_token(tenant=tenant, token=token.strip())
+        if hasattr(request._request, _VERIFIED):  # checked moments ago by the rate limiter
+            membership = getattr(request._request, _VERIFIED)
+        else:
+            membership = membership_from_token(tenant=tenant, token=token)
         if membership is None:
             # Same answer for unknown tokens and tokens of another tenant.
             raise exceptions.AuthenticationFailed("Invalid token for this tenant.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from app.people.models import EmploymentStatus
 from app.tenants.credentials import credential_matches, credential_parse
 from app.tenants.models import AccessToken, Membership, Tenant, TenantApiKey
 
@@ -26,14 +27,16 @@ def tenant_from_api_key(*, api_key: str) -> Tenant | None:
 def membership_from_token(*, tenant: Tenant, token: str) -> Membership | None:
     """The active membership in ``tenant`` that ``token`` belongs to.
 
-    Must run inside the tenant's scope: the token table is under row-level security.
+    Checked on every request, so access ends with the next request once the membership
+    or user is deactivated or the linked employee is terminated. Must run inside the
+    tenant's scope: the token table is under row-level security.
     """
     prefix = credential_parse(token, kind="ut")
     if prefix is None:
         return None
     row = (
         AccessToken.objects.for_tenant(tenant)
-        .select_related("membership__user")
+        .select_related("membership__user", "membership__employee")
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )
@@ -43,6 +46,9 @@ def membership_from_token(*, tenant: Tenant, token: str) -> Membership | None:
         return None
     membership = row.membership
     if not membership.is_active or not membership.user.is_active:
+        return None
+    employee = getattr(membership, "employee", None)  # logins without an HR record have none
+    if employee is not None and employee.employment_status == EmploymentStatus.TERMINATED:
         return None
     return membership
 

@@ -78,6 +78,41 @@ def test_inactive_membership_is_401(tenant_a: TenantWorld) -> None:
     assert tenant_a.client("manager").get(URL).status_code == 401
 
 
+def test_terminated_employee_loses_access_at_once(tenant_a: TenantWorld) -> None:
+    manager = tenant_a.employee("manager")
+    leave_request = tenant_a.leave_request
+    assert leave_request is not None
+    manager_client = tenant_a.client("manager")
+    assert manager_client.get(URL).status_code == 200
+    terminated = tenant_a.client("hr").patch(
+        f"{URL}{manager.pk}/", {"employment_status": "terminated"}, format="json"
+    )
+    assert terminated.status_code == 200
+    # The same token, on the very next request: no session or cache keeps it alive.
+    assert manager_client.get(URL).status_code == 401
+    approve = manager_client.post(
+        f"/api/v1/leave-requests/{leave_request.pk}/approve/", {}, format="json"
+    )
+    assert approve.status_code == 401
+    leave_request.refresh_from_db()
+    assert leave_request.status == "pending"
+
+
+def test_employee_on_leave_keeps_access(tenant_a: TenantWorld) -> None:
+    manager = tenant_a.employee("manager")
+    tenant_a.client("hr").patch(
+        f"{URL}{manager.pk}/", {"employment_status": "on_leave"}, format="json"
+    )
+    assert tenant_a.client("manager").get(URL).status_code == 200
+
+
+def test_inactive_user_is_401(tenant_a: TenantWorld) -> None:
+    user = tenant_a.logins["hr"].membership.user
+    user.is_active = False
+    user.save()
+    assert tenant_a.client("hr").get(URL).status_code == 401
+
+
 def test_suspended_tenant_is_403(tenant_a: TenantWorld) -> None:
     tenant_a.tenant.status = TenantStatus.SUSPENDED
     tenant_a.tenant.save()

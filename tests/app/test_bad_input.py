@@ -154,8 +154,10 @@ def test_bad_filters_are_400(tenant_a: TenantWorld, query: str) -> None:
     assert response.json()
 
 
-def test_bad_cursor_is_404(tenant_a: TenantWorld) -> None:
-    assert tenant_a.client("admin").get("/api/v1/employees/?cursor=garbage").status_code == 404
+def test_bad_cursor_is_400(tenant_a: TenantWorld) -> None:
+    response = tenant_a.client("admin").get("/api/v1/employees/?cursor=garbage")
+    assert response.status_code == 400
+    assert response.json() == {"cursor": ["Invalid cursor."]}
 
 
 def test_unsupported_method_is_405(tenant_a: TenantWorld) -> None:
