@@ -95,7 +95,8 @@ class FailingClient:
 def test_onboarding_makes_a_tenant_that_works_end_to_end(edge_stack: EdgeStack) -> None:
     result = onboard(edge_stack)
     assert set(result) == {"slug", "tier", "api_key", "admin_token"}
-    assert result["slug"] == "initech" and result["tier"] == "starter"
+    assert result["slug"] == "initech"
+    assert result["tier"] == "starter"
     assert EDGE_KEY_VALUE.match(result["api_key"])
 
     response = client_for(result["api_key"], result["admin_token"]).get("/api/v1/employees/")
@@ -115,7 +116,8 @@ def test_onboarding_makes_a_tenant_that_works_end_to_end(edge_stack: EdgeStack) 
 def test_onboarding_again_changes_nothing(edge_stack: EdgeStack) -> None:
     first = onboard(edge_stack)
     again = onboard(edge_stack)
-    assert again["api_key"] is None and again["admin_token"] is None
+    assert again["api_key"] is None
+    assert again["admin_token"] is None
     assert (
         client_for(first["api_key"], first["admin_token"]).get("/api/v1/employees/").status_code
         == 200
@@ -146,7 +148,8 @@ def test_onboarding_interrupted_at_the_edge_converges_on_retry(edge_stack: EdgeS
         == 200
     )
     (key,) = edge_keys(edge_stack, "initech")  # the undelivered key is gone from the edge
-    assert key["value"] == result["api_key"] and key["enabled"] is True
+    assert key["value"] == result["api_key"]
+    assert key["enabled"] is True
     assert plans_of(edge_stack, key["id"]) == {"free"}
     assert TenantApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True).count() == 1
 
@@ -156,7 +159,8 @@ def test_tier_change_changes_app_limits_and_the_keys_usage_plan(edge_stack: Edge
     result = tenant_cmd(
         "change-tier", "--slug", "initech", "--tier", "professional", edge=edge_stack
     )
-    assert result["changed"] is True and result["tier"] == "professional"
+    assert result["changed"] is True
+    assert result["tier"] == "professional"
     tenant = Tenant.objects.get(slug="initech")
     assert tenant_limits_effective(tenant=tenant) == Limits.for_tier_name("professional")
     (key,) = edge_keys(edge_stack, "initech")
