@@ -95,7 +95,13 @@ class TenantEdge:
         if self._plans is None:
             # Imported here: the app image ships without the Pulumi program, and only
             # edge sync (run from a checkout) needs the stack's naming.
-            from infra.edge.usage_plans import stack_usage_plan_name
+            try:
+                from infra.edge.usage_plans import stack_usage_plan_name
+            except ImportError as exc:
+                raise EdgeError(
+                    "edge sync runs from a checkout of the platform repository "
+                    f"(it needs the stack program's naming): {exc}"
+                ) from exc
 
             wanted = {
                 stack_usage_plan_name(stack=self.stack, tier=t.value): t.value for t in TierName
