@@ -76,6 +76,12 @@ def _user_lines(tenant: Tenant) -> list[str]:
     return [json.dumps(dict(u), cls=DjangoJSONEncoder, sort_keys=True) for u in users]
 
 
+def _private(path: Path) -> None:
+    """Owner-only before any byte is written (also for a file left by an earlier run)."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -86,18 +92,24 @@ def tenant_export(*, tenant: Tenant, directory: Path, operator: str) -> ExportMa
     Read in one transaction bound to the tenant (row-level security applies), then
     checked by reading the files back; raises instead of returning a partial export.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    labels = ["tenants.tenant", "auth.user", *(m._meta.label_lower for m in tenant_owned_models())]
+    ours = {MANIFEST, *(f"{label}.jsonl" for label in labels)}
+    # Personal data: readable by the operator only.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
     manifest_path = directory / MANIFEST
     if manifest_path.exists():
         previous = json.loads(manifest_path.read_text())
         if previous.get("tenant") != tenant.slug:
             raise ConflictError(f"{directory} holds the export of {previous.get('tenant')!r}")
-    elif any(directory.iterdir()):
-        raise ConflictError(f"{directory} is not empty; export into a new directory")
+    strangers = sorted(p.name for p in directory.iterdir() if p.name not in ours)
+    if strangers:
+        # Files of an interrupted export of this tenant are overwritten; anything else is not ours.
+        raise ConflictError(f"{directory} holds other files ({strangers[:3]}); use a new directory")
     manifest_path.unlink(missing_ok=True)  # a manifest only ever describes complete files
 
     entities: dict[str, list[str]] = {}
-    with tenant_scope(tenant.pk), transaction.atomic():
+    with tenant_scope(tenant.pk):  # one transaction, bound to the tenant
         tenant_row = serializers.serialize("python", [Tenant.objects.get(pk=tenant.pk)])[0]
         entities["tenants.tenant"] = [json.dumps(tenant_row, cls=DjangoJSONEncoder, sort_keys=True)]
         entities["auth.user"] = _user_lines(tenant)
@@ -107,6 +119,7 @@ def tenant_export(*, tenant: Tenant, directory: Path, operator: str) -> ExportMa
     files: dict[str, dict[str, Any]] = {}
     for label, lines in entities.items():
         path = directory / f"{label}.jsonl"
+        _private(path)
         path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         files[label] = {"file": path.name, "count": len(lines), "sha256": _sha256(path)}
     manifest = {
@@ -117,6 +130,7 @@ def tenant_export(*, tenant: Tenant, directory: Path, operator: str) -> ExportMa
         "format": "jsonl",
         "entities": files,
     }
+    _private(manifest_path)
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     counts = export_verify(directory=directory)
     return ExportManifest(path=manifest_path, sha256=_sha256(manifest_path), counts=counts)
@@ -128,10 +142,12 @@ def export_verify(*, directory: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     for label, entry in manifest["entities"].items():
         path = directory / entry["file"]
+        if not path.is_file() or _sha256(path) != entry["sha256"]:
+            raise ConflictError(f"export file {path} does not match its manifest")
         lines = path.read_text(encoding="utf-8").splitlines()
         for line in lines:
             json.loads(line)
-        if len(lines) != entry["count"] or _sha256(path) != entry["sha256"]:
+        if len(lines) != entry["count"]:
             raise ConflictError(f"export file {path} does not match its manifest")
         counts[label] = len(lines)
     return counts

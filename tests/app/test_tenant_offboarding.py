@@ -20,13 +20,14 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
+from app.core.errors import ConflictError
 from app.core.rls import tenant_scope
 from app.leave.services import leave_balance_get_or_create
 from app.ratelimit.services import tenant_limit_override_set
 from app.tenants import lifecycle
 from app.tenants.edge import EdgeError, TenantEdge
 from app.tenants.models import Tenant, TenantErasure, TenantStatus
-from app.tenants.offboarding import export_verify, tenant_owned_models
+from app.tenants.offboarding import export_verify, tenant_export, tenant_owned_models
 from tests.app.factories import TenantWorld, build_tenant
 from tests.app.test_tenant_lifecycle import FailingClient, edge_keys, tenant_cmd
 from tests.fixtures.apigateway_server import EdgeStack
@@ -236,3 +237,24 @@ def test_offboarding_failing_at_the_edge_converges_on_retry(
         not ids
         for ids in rows_by_table(postgres_server, Tenant.objects.get(slug="acme").pk).values()
     )
+
+
+def test_export_retries_over_an_interrupted_export_and_refuses_foreign_files(
+    worlds: tuple[TenantWorld, TenantWorld], tmp_path: Path
+) -> None:
+    acme, _ = worlds
+    export = tmp_path / "acme"
+    export.mkdir()
+    (export / "people.employee.jsonl").write_text("half a line")  # a run that died mid-write
+    manifest = tenant_export(tenant=acme.tenant, directory=export, operator="ops")
+    assert manifest.counts["people.employee"] == 5
+    assert export_verify(directory=export) == manifest.counts
+    assert {p.stat().st_mode & 0o777 for p in export.iterdir()} == {0o600}
+
+    (export / "notes.txt").write_text("someone else's")
+    with pytest.raises(ConflictError, match="other files"):
+        tenant_export(tenant=acme.tenant, directory=export, operator="ops")
+    (export / "notes.txt").unlink()
+    (export / "tenants.membership.jsonl").write_text("tampered\n")
+    with pytest.raises(ConflictError, match="does not match its manifest"):
+        export_verify(directory=export)
