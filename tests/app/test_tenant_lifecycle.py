@@ -155,7 +155,9 @@ def test_onboarding_interrupted_at_the_edge_converges_on_retry(edge_stack: EdgeS
 
 
 def test_tier_change_changes_app_limits_and_the_keys_usage_plan(edge_stack: EdgeStack) -> None:
-    onboard(edge_stack, tier="starter")
+    onboarded = onboard(edge_stack, tier="starter")
+    client = client_for(onboarded["api_key"], onboarded["admin_token"])
+    assert client.get("/api/v1/employees/")["RateLimit-Policy"].startswith('"burst";q=40;')
     result = tenant_cmd(
         "change-tier", "--slug", "initech", "--tier", "professional", edge=edge_stack
     )
@@ -163,6 +165,8 @@ def test_tier_change_changes_app_limits_and_the_keys_usage_plan(edge_stack: Edge
     assert result["tier"] == "professional"
     tenant = Tenant.objects.get(slug="initech")
     assert tenant_limits_effective(tenant=tenant) == Limits.for_tier_name("professional")
+    # The very next request is metered on the new tier's bucket.
+    assert client.get("/api/v1/employees/")["RateLimit-Policy"].startswith('"burst";q=200;')
     (key,) = edge_keys(edge_stack, "initech")
     assert plans_of(edge_stack, key["id"]) == {"professional"}
     assert (
