@@ -157,6 +157,11 @@ def tenant_onboard(
     existing = Tenant.objects.filter(slug=slug).first()
     if existing is not None and existing.status != TenantStatus.ONBOARDING:
         _require_live(existing)
+        if existing.tier != tier:
+            raise ConflictError(
+                f"tenant {slug!r} is already onboarded on tier {existing.tier}; use change-tier",
+                field="tier",
+            )
         report = tenant_edge_sync(tenant=existing, edge=edge) if edge else None
         return Outcome(tenant=existing, changed=False, edge=report)
 

@@ -125,6 +125,15 @@ def test_onboarding_again_changes_nothing(edge_stack: EdgeStack) -> None:
     assert len(edge_keys(edge_stack, "initech")) == 1
 
 
+def test_onboarding_refuses_bad_input_and_a_tier_mismatch(db: None) -> None:
+    with pytest.raises(CommandError, match="lowercase"):
+        onboard(None, slug="Not_A_Slug")
+    assert not Tenant.objects.exists()
+    onboard(None, tier="free")
+    with pytest.raises(CommandError, match="already onboarded on tier free; use change-tier"):
+        onboard(None, tier="enterprise")
+
+
 def test_onboarding_interrupted_at_the_edge_converges_on_retry(edge_stack: EdgeStack) -> None:
     edge = TenantEdge(
         stack=edge_stack.stack, client=FailingClient(edge_stack.client, "create_usage_plan_key")

@@ -14,6 +14,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from app.core.errors import DomainError
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             result = self._run(options["subcommand"], options, edge)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
         except EdgeError as exc:
             raise CommandError(
                 f"edge: {exc}. The app side is done; re-run the same command to finish."
