@@ -6,7 +6,7 @@ reconciles the tenant's API Gateway keys with the app. Every step is idempotent,
 re-running a command after a failure half-way (edge unreachable, say) converges.
 Exceptions: a new key's value reaches the edge before the app accepts it (its plaintext
 exists only at that moment), and a tenant being onboarded stays ``onboarding`` (never
-authenticates) until its key is at the edge.
+authenticates) until its key is at the edge; activation in the app is the last step.
 """
 
 from __future__ import annotations
@@ -89,7 +89,11 @@ def _active_keys(tenant: Tenant) -> list[DesiredKey]:
 
 
 def tenant_edge_sync(
-    *, tenant: Tenant, edge: TenantEdge, extra: DesiredKey | None = None
+    *,
+    tenant: Tenant,
+    edge: TenantEdge,
+    extra: DesiredKey | None = None,
+    active: bool | None = None,
 ) -> EdgeReport:
     """Bring the tenant's edge keys in line with the app (see ``app/tenants/edge.py``)."""
     keys = _active_keys(tenant) if tenant.status != TenantStatus.OFFBOARDED else []
@@ -98,7 +102,7 @@ def tenant_edge_sync(
     return edge.reconcile(
         slug=tenant.slug,
         tier=tenant.tier,
-        active=tenant.status == TenantStatus.ACTIVE,
+        active=tenant.status == TenantStatus.ACTIVE if active is None else active,
         keys=keys,
     )
 
@@ -191,16 +195,20 @@ def tenant_onboard(
             api_key_prefix=key.key.prefix,
         )
 
+    report = None
     if edge is not None:
-        # The key reaches the edge (disabled) while the tenant cannot authenticate yet.
-        tenant_edge_sync(
-            tenant=tenant, edge=edge, extra=DesiredKey(prefix=key.key.prefix, value=key.plaintext)
+        # Enabled at the edge already: the app refuses the tenant until the step below,
+        # which is the last one, so the credentials are printed only once all is done.
+        report = tenant_edge_sync(
+            tenant=tenant,
+            edge=edge,
+            extra=DesiredKey(prefix=key.key.prefix, value=key.plaintext),
+            active=True,
         )
     with transaction.atomic():
         tenant.status = TenantStatus.ACTIVE
         tenant.save(update_fields=["status"])
         _audit(tenant, "tenant.activate", operator)
-    report = tenant_edge_sync(tenant=tenant, edge=edge) if edge else None
     return Outcome(
         tenant=tenant,
         changed=True,
@@ -292,14 +300,15 @@ def tenant_key_issue(
             f"tier {tenant.tier} allows {limit} active API keys; revoke one first", field="slug"
         )
     issued = credential_issue(kind="hk")
+    report = None
     if edge is not None:
-        tenant_edge_sync(
+        report = tenant_edge_sync(
             tenant=tenant, edge=edge, extra=DesiredKey(prefix=issued.prefix, value=issued.plaintext)
         )
+    # Last step, so the key is printed only when the edge already holds it.
     with transaction.atomic():
         key = tenant_api_key_create(tenant=tenant, name=name, issued=issued)
         _audit(tenant, "tenant_api_key.issue", operator, prefix=key.key.prefix)
-    report = tenant_edge_sync(tenant=tenant, edge=edge) if edge else None
     return Outcome(
         tenant=tenant,
         changed=True,

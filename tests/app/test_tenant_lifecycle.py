@@ -274,3 +274,23 @@ def test_a_stack_without_tier_plans_is_named_in_the_error(edge_stack: EdgeStack)
     edge = TenantEdge(stack="nosuchstack", client=edge_stack.client)
     with pytest.raises(EdgeError, match="no usage plan for tier"):
         edge.tier_plan_ids()
+
+
+def test_issue_key_failing_at_the_edge_leaves_no_app_key_and_retry_converges(
+    edge_stack: EdgeStack,
+) -> None:
+    first = onboard(edge_stack)
+    tenant = Tenant.objects.get(slug="initech")
+    edge = TenantEdge(
+        stack=edge_stack.stack, client=FailingClient(edge_stack.client, "create_usage_plan_key")
+    )
+    with pytest.raises(EdgeError):
+        lifecycle.tenant_key_issue(slug="initech", operator="ops", edge=edge)
+    assert TenantApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True).count() == 1
+    assert len(edge_keys(edge_stack, "initech")) == 2  # an edge key the app never accepted
+
+    issued = tenant_cmd("issue-key", "--slug", "initech", edge=edge_stack)
+    keys = edge_keys(edge_stack, "initech")
+    assert {k["value"] for k in keys} == {first["api_key"], issued["api_key"]}
+    assert all(plans_of(edge_stack, k["id"]) == {"starter"} for k in keys)
+    assert TenantApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True).count() == 2
