@@ -56,6 +56,9 @@ for t in tenants:
     print(f"curl -s -H 'X-API-Key: {t['api_key']}' \\\n"
           f"     -H 'Authorization: Bearer {t['admin_token']}' \\\n"
           f"     http://127.0.0.1:{port}/api/v1/employees/")
+    for role, token in t.get("tokens", {}).items():
+        if role != "admin":  # same key, another role's view
+            print(f"#   as {role}: -H 'Authorization: Bearer {token}'")
 print(f"curl -s http://127.0.0.1:{port}/readyz\n")
 PYEOF
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.postgres_server", "tests.fixtures.redis_server"]
+pytest_plugins = [
+    "tests.fixtures.postgres_server",
+    "tests.fixtures.redis_server",
+    "tests.fixtures.apigateway_server",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

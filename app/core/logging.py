@@ -20,7 +20,8 @@ SENSITIVE_KEYS = re.compile(
 )
 # Tenant API keys and user tokens have recognisable shapes; scrub them wherever they appear.
 _CREDENTIAL_PATTERNS = (
-    re.compile(r"\b(hk|ut)_[0-9a-f]{8}\.[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"\b(hk|ut)_[0-9a-f]{8}\.[A-Za-z0-9_\-]{16,}"),  # pre-edge format
+    re.compile(r"\b(hk|ut)1[0-9a-f]{8}[A-Za-z0-9]{16,}"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._\-]+"),
 )
 REDACTED = "[REDACTED]"

@@ -32,6 +32,8 @@ from app.tenants.tiers import TIERS, TierName
 
 DEMO_KEY_NAME = "demo"
 DEMO_TOKEN_NAME = "demo-admin"  # noqa: S105 - a label for the token row, not a secret
+# One login per role, so each role's view of the API can be tried (first person holding it).
+DEMO_ROLE_USERS = {Role.ADMIN: "ada", Role.HR: "hana", Role.MANAGER: "marta", Role.EMPLOYEE: "eli"}
 DEPARTMENTS = (("ENG", "Engineering"), ("PEO", "People"), ("SAL", "Sales"))
 # (number, first, last, title, department code, manager number, role)
 PEOPLE = (
@@ -51,6 +53,7 @@ class DemoTenant:
     tier: str
     api_key: str
     admin_token: str
+    tokens: dict[str, str]  # role -> bearer token (admin's is admin_token)
 
 
 def _tenant(tier: TierName) -> Tenant:
@@ -129,11 +132,22 @@ def demo_seed() -> list[DemoTenant]:
         ):
             tenant_api_key_revoke(tenant=tenant, prefix=old.prefix)
         api_key = tenant_api_key_create(tenant=tenant, name=DEMO_KEY_NAME).plaintext
-        with tenant_scope(tenant.pk):
-            admin = Membership.objects.for_tenant(tenant).get(user__username=f"ada@{tenant.slug}")
-        access_token_revoke_all(membership=admin, name=DEMO_TOKEN_NAME)
-        token = access_token_create(membership=admin, name=DEMO_TOKEN_NAME).plaintext
+        tokens: dict[str, str] = {}
+        for role, user in DEMO_ROLE_USERS.items():
+            with tenant_scope(tenant.pk):
+                membership = Membership.objects.for_tenant(tenant).get(
+                    user__username=f"{user}@{tenant.slug}"
+                )
+            name = DEMO_TOKEN_NAME if role == Role.ADMIN else f"demo-{role.value}"
+            access_token_revoke_all(membership=membership, name=name)
+            tokens[role.value] = access_token_create(membership=membership, name=name).plaintext
         seeded.append(
-            DemoTenant(slug=tenant.slug, tier=tenant.tier, api_key=api_key, admin_token=token)
+            DemoTenant(
+                slug=tenant.slug,
+                tier=tenant.tier,
+                api_key=api_key,
+                admin_token=tokens[Role.ADMIN.value],
+                tokens=tokens,
+            )
         )
     return seeded

@@ -11,8 +11,12 @@ from app.tenants.tiers import TierName
 
 
 class TenantStatus(models.TextChoices):
+    # onboarding: credentials issued but not yet confirmed at the edge; never authenticates
+    ONBOARDING = "onboarding", "Onboarding"
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
+    # offboarded: every tenant-owned row erased; the row stays so the slug is never reused
+    OFFBOARDED = "offboarded", "Offboarded"
 
 
 class Tenant(models.Model):
@@ -107,3 +111,24 @@ class AccessToken(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}:{self.prefix}"
+
+
+class TenantErasure(models.Model):
+    """Tombstone of an offboarded tenant: who erased it, when, and how many rows per table.
+
+    Holds no personal data and no ``tenant_id`` column on purpose: the erasure finds
+    tenant-owned tables by that column, and this record must outlive the erasure.
+    """
+
+    tenant_slug = models.SlugField(max_length=63, unique=True)
+    tenant_pk = models.BigIntegerField()
+    erased_by = models.CharField(max_length=150)
+    erased_at = models.DateTimeField()
+    row_counts = models.JSONField(default=dict)  # {"app_table": rows erased}
+    export_manifest_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_slug} erased {self.erased_at:%Y-%m-%d}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from app.core.errors import DomainError
 from app.core.rls import tenant_scope
-from app.tenants.credentials import credential_issue
+from app.tenants.credentials import IssuedCredential, credential_issue
 from app.tenants.models import AccessToken, Membership, Role, Tenant, TenantApiKey, TenantStatus
 from app.tenants.tiers import get_tier
 
@@ -43,14 +43,17 @@ def tenant_create(*, slug: str, name: str, tier: str) -> Tenant:
 
 
 @transaction.atomic
-def tenant_api_key_create(*, tenant: Tenant, name: str) -> IssuedApiKey:
+def tenant_api_key_create(
+    *, tenant: Tenant, name: str, issued: IssuedCredential | None = None
+) -> IssuedApiKey:
     limit = get_tier(tenant.tier).max_api_keys
     active = TenantApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True).count()
     if active >= limit:
         raise DomainError(
             f"tier {tenant.tier} allows {limit} active API keys; revoke one first", field="name"
         )
-    issued = credential_issue(kind="hk")
+    # ``issued`` lets edge sync push the value to API Gateway before the app accepts it.
+    issued = issued or credential_issue(kind="hk")
     key = TenantApiKey.objects.create(
         tenant=tenant, name=name, prefix=issued.prefix, key_hash=issued.key_hash
     )

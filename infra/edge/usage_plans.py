@@ -2,9 +2,11 @@
 
 How a tenant's key meets its plan (the onboarding tool does this with boto3):
 
-* Each tenant gets its own API key (``create_api_key``), attached to the usage plan
-  of its tier with ``create_usage_plan_key(usagePlanId=<tier plan>, keyId=<key>,
-  keyType="API_KEY")``. The plan ids are stack outputs, one per tier.
+* Each tenant gets its own API key (``create_api_key`` with ``value=`` the key the app
+  issued, so both meter the same key), attached to the usage plan of its tier with
+  ``create_usage_plan_key(usagePlanId=<tier plan>, keyId=<key>, keyType="API_KEY")``.
+  The plan ids are stack outputs, one per tier; ``tenant --stack`` (``app/tenants/edge.py``)
+  finds them by the names ``stack_usage_plan_name`` gives them.
 * A tier change moves the same key: ``delete_usage_plan_key`` on the old plan, then
   ``create_usage_plan_key`` on the new one. The key value never changes, so the tenant
   keeps calling with it. A key may sit in several plans but never in two plans on the
@@ -24,6 +26,16 @@ import pulumi
 import pulumi_aws as aws
 
 from app.tenants.tiers import TIERS, Tier, TierName
+
+
+def usage_plan_name(plans_name: str, tier: str) -> str:
+    """The name of ``tier``'s usage plan in the ``TierUsagePlans`` called ``plans_name``."""
+    return f"{plans_name}-{tier}"
+
+
+def stack_usage_plan_name(*, stack: str, tier: str) -> str:
+    """The name the stack program gives ``tier``'s plan in ``stack`` (checked against a preview)."""
+    return usage_plan_name(f"hrms-{stack}-edge-plan", tier)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,9 +66,10 @@ class TierUsagePlans(pulumi.ComponentResource):
                 if tier.daily_quota is not None
                 else None
             )
+            plan_name = usage_plan_name(name, tier.name.value)
             plan = aws.apigateway.UsagePlan(
-                f"{name}-{tier.name.value}",
-                name=f"{name}-{tier.name.value}",
+                plan_name,
+                name=plan_name,
                 description=f"{tier.label} tier: {tier.rate_per_second:g} req/s, "
                 f"burst {tier.burst}, "
                 + (f"{tier.daily_quota} req/day" if tier.daily_quota else "no daily quota"),

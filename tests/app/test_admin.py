@@ -6,7 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from app.audit.models import AuditEvent
+from app.core.rls import tenant_scope
 from app.tenants.models import Tenant, TenantApiKey
+from app.tenants.services import tenant_api_key_create
 from tests.app.admin_client import PASSWORD, admin_login, post_form, staff_user
 from tests.app.ratelimit.conftest import ApiTenant, api_tenant
 
@@ -93,3 +96,34 @@ def test_admin_revokes_an_api_key_and_the_api_stops_accepting_it(free: ApiTenant
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert free.client().get(ENDPOINT).status_code == 401
+
+
+def test_tenant_admin_changes_tier_and_status_through_the_lifecycle(free: ApiTenant) -> None:
+    staff_user("root", superuser=True)
+    admin = admin_login("root")
+    url = f"/admin/tenants/tenant/{free.tenant.pk}/change/"
+    fields = {"slug": "free-co", "name": "Free Co"}
+    response = post_form(admin, url, {**fields, "tier": "starter", "status": "suspended"})
+    assert response.status_code == 302, response.content[:2000]
+    tenant = Tenant.objects.get(pk=free.tenant.pk)
+    assert (tenant.tier, tenant.status) == ("starter", "suspended")
+    assert free.client().get(ENDPOINT).status_code == 403
+    with tenant_scope(tenant.pk):
+        actions = set(AuditEvent.objects.for_tenant(tenant).values_list("action", flat=True))
+    assert {"tenant.change_tier", "tenant.suspend"} <= actions
+
+    # A downgrade the tenant no longer fits is refused with the numbers.
+    for _ in range(2):
+        tenant_api_key_create(tenant=tenant, name="more")
+    refused = post_form(admin, url, {**fields, "tier": "free", "status": "suspended"})
+    assert refused.status_code == 200
+    assert "3 active API keys, tier free allows 2" in str(refused.context["adminform"].form.errors)
+    assert Tenant.objects.get(pk=tenant.pk).tier == "starter"
+
+    response = post_form(
+        admin,
+        "/admin/tenants/tenant/",
+        {"action": "resume", "_selected_action": str(tenant.pk), "index": "0"},
+    )
+    assert response.status_code == 302
+    assert free.client().get(ENDPOINT).status_code == 200

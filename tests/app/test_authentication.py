@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from app.core.rls import tenant_scope
+from app.tenants.credentials import credential_parse
 from app.tenants.models import AccessToken, TenantStatus
 from app.tenants.services import tenant_api_key_revoke
 from tests.app.factories import TenantWorld
@@ -52,7 +53,8 @@ def test_api_key_as_token_is_401(tenant_a: TenantWorld) -> None:
 
 
 def test_revoked_api_key_is_401(tenant_a: TenantWorld) -> None:
-    prefix = tenant_a.api_key.split("_", 1)[1].split(".", 1)[0]
+    prefix = credential_parse(tenant_a.api_key, kind="hk")
+    assert prefix is not None
     tenant_api_key_revoke(tenant=tenant_a.tenant, prefix=prefix)
     assert tenant_a.client("admin").get(URL).status_code == 401
 

@@ -40,12 +40,28 @@ def test_seed_creates_one_tenant_per_tier_with_working_credentials(db: None) -> 
     data = _seed()
     assert sorted(t["tier"] for t in data["tenants"]) == sorted(t.value for t in TierName)
     for entry in data["tenants"]:
-        assert set(entry) == {"slug", "tier", "api_key", "admin_token"}
+        assert set(entry) == {"slug", "tier", "api_key", "admin_token", "tokens"}
         response = _client(entry).get("/api/v1/employees/")
         assert response.status_code == 200
         assert len(response.json()["results"]) == 6
         leave = _client(entry).get("/api/v1/leave-requests/?status=pending")
         assert len(leave.json()["results"]) == 3
+
+
+def test_seed_issues_a_working_token_for_every_role(db: None) -> None:
+    entry = _seed()["tenants"][0]
+    assert set(entry["tokens"]) == {"admin", "hr", "manager", "employee"}
+    assert entry["tokens"]["admin"] == entry["admin_token"]
+    seen = {}
+    for role, token in entry["tokens"].items():
+        response = _client({"api_key": entry["api_key"], "admin_token": token}).get(
+            "/api/v1/employees/"
+        )
+        assert response.status_code == 200, role
+        seen[role] = len(response.json()["results"])
+    # Each token is that role's view: the whole tenant for admin and HR, less for the others.
+    assert seen["admin"] == seen["hr"] == 6
+    assert seen["employee"] < 6
 
 
 def test_seed_is_idempotent_and_rotates_credentials(db: None) -> None:

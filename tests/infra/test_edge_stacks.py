@@ -10,6 +10,7 @@ import pytest
 
 from app.ratelimit.metrics import NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS
+from infra.edge.usage_plans import stack_usage_plan_name
 from stacks import outputs
 from stacks.offline.engine import preview_stack
 from stacks.offline.plan import Plan, PlanResource
@@ -53,6 +54,11 @@ def test_every_tier_has_a_usage_plan_with_the_catalog_numbers(plan: Plan) -> Non
         assert inputs.get("quotaSettings", {}).get("limit") == tier.daily_quota
         assert inputs["apiStages"][0]["stage"] == stage.inputs["stageName"] == plan.stack
     assert set(plan.outputs[outputs.API_USAGE_PLAN_IDS]) == {t.value for t in TIERS}
+
+
+def test_tenant_tooling_finds_each_tier_plan_by_the_name_the_stack_gives_it(plan: Plan) -> None:
+    names = {p.inputs["name"] for p in plan.by_type("aws:apigateway/usagePlan:UsagePlan")}
+    assert names == {stack_usage_plan_name(stack=plan.stack, tier=t.value) for t in TIERS}
 
 
 def test_every_method_but_health_requires_a_key(plan: Plan) -> None:

@@ -40,6 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"tenants": [asdict(t) for t in tenants]}, indent=2))
             return
         for t in tenants:
-            self.stdout.write(
-                f"{t.slug} ({t.tier})\n  X-API-Key: {t.api_key}\n  Bearer: {t.admin_token}"
-            )
+            self.stdout.write(f"{t.slug} ({t.tier})\n  X-API-Key: {t.api_key}")
+            for role, token in t.tokens.items():
+                self.stdout.write(f"  Bearer ({role}): {token}")
