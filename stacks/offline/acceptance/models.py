@@ -1,4 +1,4 @@
-"""Recorded inputs checked against botocore's service models: required, enum, range, length, pattern.
+"""Recorded inputs checked against botocore's service models: required, enum, ranges, patterns.
 
 Each Pulumi type is mapped to the API calls that create (and update) it, and its input names to
 the calls' members (``API_TABLE``). Input names that equal a member name up to case map
@@ -88,8 +88,13 @@ API_TABLE: dict[str, tuple[ApiCall, ...]] = {
         _call("rds", "ModifyDBParameterGroup", ("DBParameterGroupName",)),
     ),
     "aws:rds/subnetGroup:SubnetGroup": (
-        _call("rds", "CreateDBSubnetGroup", ("DBSubnetGroupName",), name="DBSubnetGroupName",
-              description="DBSubnetGroupDescription"),
+        _call(
+            "rds",
+            "CreateDBSubnetGroup",
+            ("DBSubnetGroupName",),
+            name="DBSubnetGroupName",
+            description="DBSubnetGroupDescription",
+        ),
     ),
     "aws:eks/cluster:Cluster": (
         _call("eks", "CreateCluster", ("name",), vpcConfig="resourcesVpcConfig"),
@@ -130,8 +135,13 @@ API_TABLE: dict[str, tuple[ApiCall, ...]] = {
         ),
     ),
     "aws:elasticache/subnetGroup:SubnetGroup": (
-        _call("elasticache", "CreateCacheSubnetGroup", ("CacheSubnetGroupName",),
-              name="CacheSubnetGroupName", description="CacheSubnetGroupDescription"),
+        _call(
+            "elasticache",
+            "CreateCacheSubnetGroup",
+            ("CacheSubnetGroupName",),
+            name="CacheSubnetGroupName",
+            description="CacheSubnetGroupDescription",
+        ),
     ),
     "aws:cloudwatch/logGroup:LogGroup": (
         _call("logs", "CreateLogGroup", ("logGroupName",), name="logGroupName"),
@@ -149,17 +159,33 @@ API_TABLE: dict[str, tuple[ApiCall, ...]] = {
         ),
     ),
     "aws:backup/plan:Plan": (
-        _call("backup", "CreateBackupPlan", ("BackupPlan.BackupPlanName",),
-              name="BackupPlan.BackupPlanName", rules="BackupPlan.Rules"),
+        _call(
+            "backup",
+            "CreateBackupPlan",
+            ("BackupPlan.BackupPlanName",),
+            name="BackupPlan.BackupPlanName",
+            rules="BackupPlan.Rules",
+        ),
     ),
     "aws:backup/vault:Vault": (
-        _call("backup", "CreateBackupVault", ("BackupVaultName",), name="BackupVaultName",
-              kmsKeyArn="EncryptionKeyArn"),
+        _call(
+            "backup",
+            "CreateBackupVault",
+            ("BackupVaultName",),
+            name="BackupVaultName",
+            kmsKeyArn="EncryptionKeyArn",
+        ),
     ),
     "aws:backup/selection:Selection": (
-        _call("backup", "CreateBackupSelection", ("BackupSelection.SelectionName",),
-              name="BackupSelection.SelectionName", iamRoleArn="BackupSelection.IamRoleArn",
-              resources="BackupSelection.Resources", planId="BackupPlanId"),
+        _call(
+            "backup",
+            "CreateBackupSelection",
+            ("BackupSelection.SelectionName",),
+            name="BackupSelection.SelectionName",
+            iamRoleArn="BackupSelection.IamRoleArn",
+            resources="BackupSelection.Resources",
+            planId="BackupPlanId",
+        ),
     ),
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": (
         _call(
@@ -173,17 +199,23 @@ API_TABLE: dict[str, tuple[ApiCall, ...]] = {
         ),
     ),
     "aws:apigateway/stage:Stage": (
-        _call("apigateway", "CreateStage", ("restApiId", "deploymentId"),
-              restApi="restApiId", deployment="deploymentId", xrayTracingEnabled="tracingEnabled"),
+        _call(
+            "apigateway",
+            "CreateStage",
+            ("restApiId", "deploymentId"),
+            restApi="restApiId",
+            deployment="deploymentId",
+            xrayTracingEnabled="tracingEnabled",
+        ),
     ),
     "aws:apigateway/usagePlan:UsagePlan": (
-        _call("apigateway", "CreateUsagePlan", throttleSettings="throttle",
-              quotaSettings="quota"),
+        _call("apigateway", "CreateUsagePlan", throttleSettings="throttle", quotaSettings="quota"),
     ),
     "aws:apigateway/methodSettings:MethodSettings": (
         # UpdateStage takes patch operations; the settings' own shape carries the types.
-        ApiCall(service="apigateway", operation="@MethodSetting", members={"settings": ""},
-                auto=False),
+        ApiCall(
+            service="apigateway", operation="@MethodSetting", members={"settings": ""}, auto=False
+        ),
     ),
     "aws:wafv2/webAcl:WebAcl": (
         _call("wafv2", "CreateWebACL", ("Name",)),
@@ -207,12 +239,15 @@ API_TABLE: dict[str, tuple[ApiCall, ...]] = {
     "aws:sns/topic:Topic": (_call("sns", "CreateTopic", ("Name",)),),
     "aws:secretsmanager/secret:Secret": (
         _call("secretsmanager", "CreateSecret", ("Name",)),
-        _call("secretsmanager", "DeleteSecret", ("SecretId",),
-              recoveryWindowInDays="RecoveryWindowInDays"),
+        _call(
+            "secretsmanager",
+            "DeleteSecret",
+            ("SecretId",),
+            recoveryWindowInDays="RecoveryWindowInDays",
+        ),
     ),
     "aws:lb/loadBalancer:LoadBalancer": (
-        _call("elbv2", "CreateLoadBalancer", ("Name",), loadBalancerType="Type",
-              subnets="Subnets"),
+        _call("elbv2", "CreateLoadBalancer", ("Name",), loadBalancerType="Type", subnets="Subnets"),
     ),
     "aws:lb/targetGroup:TargetGroup": (
         _call(
@@ -244,7 +279,8 @@ def input_shape(call: ApiCall) -> StructureShape:
         shape = model.shape_for(call.operation[1:])
     else:
         shape = model.operation_model(call.operation).input_shape
-    assert isinstance(shape, StructureShape)
+    if not isinstance(shape, StructureShape):
+        raise TypeError(f"{call.service} {call.operation} has no input structure")
     return shape
 
 
@@ -292,8 +328,9 @@ def _check(shape: Shape, value: Any, path: str) -> Iterator[_Violation]:
     meta = shape.metadata
     kind = shape.type_name
     if kind == "string" and isinstance(value, str):
-        if shape.enum and value not in shape.enum:
-            yield _Violation(path, value, "api-enum", f"not one of {', '.join(shape.enum)}")
+        enum: list[str] = getattr(shape, "enum", None) or []
+        if enum and value not in enum:
+            yield _Violation(path, value, "api-enum", f"not one of {', '.join(enum)}")
         if "min" in meta and len(value) < meta["min"]:
             yield _Violation(path, value, "api-length", f"shorter than {meta['min']} characters")
         if "max" in meta and len(value) > meta["max"]:
@@ -351,7 +388,9 @@ def check_resource(stack: str, resource: PlanResource) -> list[Finding]:
     for call in calls:
         shape = input_shape(call)
 
-        def add(prop: str, value: Any, rule: str, message: str, api_path: str) -> None:
+        def add(
+            prop: str, value: Any, rule: str, message: str, api_path: str, call: ApiCall = call
+        ) -> None:
             if (prop, rule) in seen:
                 return
             seen.add((prop, rule))
