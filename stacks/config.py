@@ -666,12 +666,12 @@ def parse_stack_config(
 
 def load_stack_config() -> StackConfig:
     """Read and validate the current stack's config (call before declaring resources)."""
-    from pulumi.runtime.config import get_config_env
+    from pulumi.runtime import config as runtime_config
 
+    # Every key the stack sets: the CLI passes them in PULUMI_CONFIG, the offline engine sets
+    # them in the runtime's config map.
+    keys = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
     project = pulumi.Config(PROJECT)
     return parse_stack_config(
-        pulumi.get_stack(),
-        project.get,
-        pulumi.Config("aws").get("region"),
-        keys=list(get_config_env()),
+        pulumi.get_stack(), project.get, pulumi.Config("aws").get("region"), keys=sorted(keys)
     )

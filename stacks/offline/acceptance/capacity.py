@@ -175,20 +175,22 @@ def _pod_fits(ctx: Context) -> Iterator[Finding]:
     resources = {r.urn: r for r in ctx.plan.resources}
     for pool in _pools(ctx, objects):
         free = pool.smallest.free_after(pool.per_node)
+        types = list(pool.group.inputs.get("instanceTypes") or ())
         for obj in objects:
             template = pod_template(obj)
             if template is None or obj.kind == "DaemonSet":
                 continue
             pod = pod_requests(template)
             if _fits(pod, free) < 1:
+                # Reported on the node group's type: the pod is what it is, the node too small.
                 yield ctx.finding(
-                    resources[obj.urn],
-                    "spec.template.spec.containers.resources.requests",
-                    _fmt(pod),
+                    pool.group,
+                    f"instanceTypes[{types.index(pool.smallest.instance_type)}]",
+                    pool.smallest.instance_type,
                     "capacity-pod-fits-node",
-                    f"{obj.label} requests {_fmt(pod)}; a {pool.smallest.instance_type} node of "
-                    f"{pool.group.name} has {_fmt(free)} free after system reserve and "
-                    "DaemonSets",
+                    f"{obj.label} ({resources[obj.urn].name}) requests {_fmt(pod)}; one "
+                    f"{pool.smallest.instance_type} node has {_fmt(free)} and "
+                    f"{max(free.pods, 0)} pod slot(s) free after system reserve and DaemonSets",
                 )
 
 
