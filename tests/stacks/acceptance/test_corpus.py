@@ -31,7 +31,8 @@ def test_mistake_fails_the_preview(
     except ConfigError as exc:
         message = str(exc)
         assert mistake.rule == CONFIG, f"config refused it, not {mistake.rule}: {message}"
-        assert f"{mistake.key}:" in message and mistake.phrase in message, message
+        assert f"{mistake.key}:" in message, message
+        assert mistake.phrase in message, message
         return
     assert mistake.rule != CONFIG, "the config reader accepted it"
     findings = accept(plan, config).findings
@@ -39,7 +40,8 @@ def test_mistake_fails_the_preview(
     message = str(AcceptanceError(findings))
     hits = [f for f in findings if f.rule == mistake.rule and f.config_key == mistake.key]
     assert hits, f"no {mistake.rule} finding naming {mistake.key}:\n{message}"
-    assert mistake.key in message and mistake.rule in message
+    assert mistake.key in message
+    assert mistake.rule in message
 
 
 def test_corpus_is_large_and_distinct() -> None:

@@ -18,4 +18,5 @@ def test_rule_table_matches_the_registry() -> None:
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| (.+?) \| (.+?) \|$", section, flags=re.M)
     assert [r[0] for r in rows] == sorted(RULES)
     for rule_id, summary, source in rows:
-        assert summary.strip() and source.strip(), rule_id
+        assert summary.strip(), rule_id
+        assert source.strip(), rule_id

@@ -90,12 +90,14 @@ def test_catalogs_from_kept_libraries() -> None:
 
 def test_snapshot_is_dated_sourced_and_refreshable() -> None:
     data = catalogs.snapshot()
-    assert data["generated"] and data["refresh"].startswith("hrmsctl catalog refresh")
+    assert data["generated"]
+    assert data["refresh"].startswith("hrmsctl catalog refresh")
     for section in ("instanceTypes", "eksAddonVersions", "elasticacheEngineVersions"):
         assert data["sources"][section]["source"]
         assert data[section]
     spec = catalogs.instance_spec("m7i.large")
-    assert spec is not None and (spec.vcpus, spec.memory_mib, spec.max_pods) == (2, 8192, 29)
+    assert spec is not None
+    assert (spec.vcpus, spec.memory_mib, spec.max_pods) == (2, 8192, 29)
     assert catalogs.instance_spec("t3.bogus") is None
 
 
