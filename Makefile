@@ -51,10 +51,14 @@ preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in 
 		--json build/policy/staging.json || touch build/.preview-failed
 	$(BIN)/hrmsctl policy --stack prod --plan build/plan/prod.json \
 		--json build/policy/prod.json || touch build/.preview-failed
+	$(BIN)/hrmsctl accept --stack staging --plan build/plan/staging.json \
+		--json build/acceptance/staging.json || touch build/.preview-failed
+	$(BIN)/hrmsctl accept --stack prod --plan build/plan/prod.json \
+		--json build/acceptance/prod.json || touch build/.preview-failed
 	$(BIN)/hrmsctl report --plans build/plan --out build/report
 	@# The report is written either way so it can show what failed; the target still fails.
 	@if [ -e build/.preview-failed ]; then \
-		echo "preview: parity or policy failed (see above and build/report/index.html)" >&2; exit 1; fi
+		echo "preview: parity, policy or acceptance failed (see above and build/report/index.html)" >&2; exit 1; fi
 
 bootstrap: setup ## account singletons STACK's account and region needs (once; AWS credentials)
 	@$(BIN)/hrmsctl bootstrap --stack $(STACK)

@@ -7,10 +7,11 @@ stack file named.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -49,6 +50,14 @@ class ConfigError(ValueError):
     """A stack config value is missing or invalid; the message names key and file."""
 
 
+def did_you_mean(key: str, known: Collection[str]) -> str:
+    """``; did you mean 'x'?`` for the closest known key, or a list of the known keys."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key; expected one of {', '.join(sorted(known))}"
+
+
 class _Section:
     """Typed access to one config object (``hrms:<section>``), errors naming the key."""
 
@@ -64,11 +73,12 @@ class _Section:
     def reject_unknown(self) -> None:
         """Fail on keys nothing read: a misspelt optional key (``copyregion``) would otherwise
         silently fall back to its default, e.g. prod losing its cross-region backup copy."""
-        unknown = sorted(set(self._data) - self._read)
-        if unknown:
-            raise self.fail(
-                unknown[0], f"unknown key; expected one of {', '.join(sorted(self._read))}"
-            )
+        problems = [
+            self.fail(key, did_you_mean(key, self._read))
+            for key in sorted(set(self._data) - self._read)
+        ]
+        if problems:
+            raise ConfigError("\n".join(str(p) for p in problems))
 
     def _get(self, key: str, kind: type[T], kind_name: str, default: Any = ...) -> T:
         self._read.add(key)
@@ -555,7 +565,7 @@ def _parse_alarms(s: _Section) -> AlarmsConfig:
     known = {*keys.values(), "alertEmails", "alertHttpsEndpoints", "runbookUrl"}
     unknown = sorted(set(s._data) - known)
     if unknown:
-        raise s.fail(unknown[0], f"unknown key; expected one of {', '.join(sorted(known))}")
+        raise ConfigError("\n".join(str(s.fail(k, did_you_mean(k, known))) for k in unknown))
     try:
         thresholds = AlarmThresholds(**values)
     except ValueError as exc:
@@ -605,16 +615,59 @@ def _object(raw: Callable[[str], str | None], key: str, source: str) -> Mapping[
     return value
 
 
-def parse_stack_config(
-    stack: str, raw: Callable[[str], str | None], region: str | None
-) -> StackConfig:
-    """Build a ``StackConfig`` from raw values (``raw(key)`` as the CLI gives them)."""
-    source = f"Pulumi.{stack}.yaml"
+# The hrms:<key> entries parse_stack_config reads; any other hrms: key is a typo or a leftover.
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "environment",
+    "disposable",
+    "tags",
+    "network",
+    "database",
+    "backup",
+    "cache",
+    "cluster",
+    "loadBalancer",
+    "workload",
+    "edge",
+    "alarms",
+)
 
-    def section(key: str, parse: Callable[..., T], *extra: str) -> T:
-        s = _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
-        parsed = parse(s, *extra)
-        s.reject_unknown()
+
+def parse_stack_config(
+    stack: str,
+    raw: Callable[[str], str | None],
+    region: str | None,
+    keys: Collection[str] = (),
+) -> StackConfig:
+    """Build a ``StackConfig`` from raw values (``raw(key)`` as the CLI gives them).
+
+    Every problem of the run is reported at once (one line each): each section is parsed even
+    when another failed, and unknown keys (``keys``: the stack's ``<namespace>:<key>`` names)
+    get a "did you mean". A section stops at its first bad value, as later checks build on it.
+    """
+    source = f"Pulumi.{stack}.yaml"
+    problems: list[str] = []
+    unknown = sorted(
+        k for k in keys if k.startswith(f"{PROJECT}:") and k.split(":", 1)[1] not in TOP_LEVEL_KEYS
+    )
+    for key in unknown:
+        hint = did_you_mean(key.split(":", 1)[1], TOP_LEVEL_KEYS)
+        problems.append(f"{source}: {key}: {hint}")
+
+    def section(key: str, parse: Callable[..., T], *extra: str) -> T | None:
+        try:
+            s = _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            return None
+        parsed: T | None = None
+        try:
+            parsed = parse(s, *extra)
+        except ConfigError as exc:
+            problems.append(str(exc))
+        try:
+            s.reject_unknown()
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
         return parsed
 
     top = _Section(
@@ -622,33 +675,43 @@ def parse_stack_config(
         prefix=f"{PROJECT}:",
         source=source,
     )
-    environment = top.choice("environment", ENVIRONMENTS)
-    disposable = top.boolean("disposable", False)
-    if disposable and environment == "prod":
-        raise top.fail("disposable", "prod keeps its data on destroy; set false")
+    environment: str | None = None
+    disposable = False
+    try:
+        environment = top.choice("environment", ENVIRONMENTS)
+        disposable = top.boolean("disposable", False)
+        if disposable and environment == "prod":
+            raise top.fail("disposable", "prod keeps its data on destroy; set false")
+    except ConfigError as exc:
+        problems.append(str(exc))
     if region is None:
-        raise ConfigError(f"{source}: aws:region: missing required value")
-    if not _REGION.match(region):
-        raise ConfigError(f"{source}: aws:region: {region!r} is not an AWS region")
-    database = section("database", _parse_database)
-    backup = section("backup", _parse_backup, region)
-    _check_backup_schedule(database, backup, source)
+        problems.append(f"{source}: aws:region: missing required value")
+    elif not _REGION.match(region):
+        problems.append(f"{source}: aws:region: {region!r} is not an AWS region")
+    region_ = region or ""
+    parsed = {
+        "tags": section("tags", _parse_tags),
+        "network": section("network", _parse_network, region_),
+        "database": section("database", _parse_database),
+        "backup": section("backup", _parse_backup, region_),
+        "cache": section("cache", _parse_cache),
+        "cluster": section("cluster", _parse_cluster, environment or ""),
+        "load_balancer": section("loadBalancer", _parse_load_balancer),
+        "workload": section("workload", _parse_workload),
+        "edge": section("edge", _parse_edge),
+        "alarms": section("alarms", _parse_alarms),
+    }
+    if problems:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
     config = StackConfig(
         stack=stack,
-        environment=environment,
-        region=region,
+        environment=environment or "",
+        region=region_,
         disposable=disposable,
-        tags=section("tags", _parse_tags),
-        network=section("network", _parse_network, region),
-        database=database,
-        backup=backup,
-        cache=section("cache", _parse_cache),
-        cluster=section("cluster", _parse_cluster, environment),
-        load_balancer=section("loadBalancer", _parse_load_balancer),
-        workload=section("workload", _parse_workload),
-        edge=section("edge", _parse_edge),
-        alarms=section("alarms", _parse_alarms),
+        **parsed,  # type: ignore[arg-type]
     )
+    # Cross-section checks, once every section parsed.
+    _check_backup_schedule(config.database, config.backup, source)
     if disposable:
         # A destroy must not stop halfway on a resource that refuses deletion.
         for key, protected in (
@@ -671,5 +734,12 @@ def _boolean(text: str | None) -> bool | str | None:
 
 def load_stack_config() -> StackConfig:
     """Read and validate the current stack's config (call before declaring resources)."""
+    from pulumi.runtime import config as runtime_config
+
+    # Every key the stack sets: the CLI passes them in PULUMI_CONFIG, the offline engine sets
+    # them in the runtime's config map.
+    keys = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
     project = pulumi.Config(PROJECT)
-    return parse_stack_config(pulumi.get_stack(), project.get, pulumi.Config("aws").get("region"))
+    return parse_stack_config(
+        pulumi.get_stack(), project.get, pulumi.Config("aws").get("region"), keys=sorted(keys)
+    )

@@ -206,6 +206,7 @@ def build_context(
     parity: ParityReport | None,
     policies: Mapping[str, dict[str, Any]],
     parity_error: str | None = None,
+    acceptance: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -216,6 +217,7 @@ def build_context(
                 "counts": plan.counts_by_type(),
                 "total": sum(plan.counts_by_type().values()),
                 "policy": policies.get(plan.stack),
+                "acceptance": (acceptance or {}).get(plan.stack),
             }
             for plan in plans
         ],
@@ -267,7 +269,16 @@ def write_report(
         result = load_policy(policy_root / f"{plan.stack}.json")
         if result is not None:
             policies[plan.stack] = result
-    html = render(build_context(plans, parity, policies, parity_error))
+    acceptance = {}
+    for plan in plans:
+        # Written by ``hrmsctl accept --json``; read as is (its own command validated it).
+        path = plans_dir.parent / "acceptance" / f"{plan.stack}.json"
+        if path.is_file():
+            try:
+                acceptance[plan.stack] = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ReportInputError(f"{path}: not valid JSON ({exc})") from exc
+    html = render(build_context(plans, parity, policies, parity_error, acceptance))
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")

@@ -1,0 +1,20 @@
+"""Plans of the committed stacks, built once per test process (each xdist worker builds its own)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.offline.engine import load_stack_config, preview_stack
+from stacks.offline.plan import Plan
+
+STACKS = ("staging", "prod")
+
+
+@pytest.fixture(scope="session")
+def committed_plans() -> dict[str, Plan]:
+    return {stack: preview_stack(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def committed_configs() -> dict[str, dict[str, str]]:
+    return {stack: load_stack_config(stack) for stack in STACKS}
