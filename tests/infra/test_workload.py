@@ -24,6 +24,8 @@ from stacks.offline.plan import Plan
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
 
+APP = "HrmsWorkload"
+
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
@@ -39,7 +41,7 @@ def test_namespace_enforces_restricted_pod_security(stack: str) -> None:
 
 
 def test_deployment_pod_hardening_and_probes(stack: str) -> None:
-    spec = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]
+    spec = one(stack_plan(stack), DEPLOYMENT, within=APP).inputs["spec"]
     pod = spec["template"]["spec"]
     (container,) = pod["containers"]
     # The HPA owns the scale: a declared replicas would reset it on every deploy.
@@ -79,9 +81,9 @@ def test_allowed_hosts_cover_public_nlb_and_local_names(stack: str) -> None:
 
 
 def test_probes_send_the_local_host_name(stack: str) -> None:
-    container = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][
-        0
-    ]
+    container = one(stack_plan(stack), DEPLOYMENT, within=APP).inputs["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     for probe in ("readinessProbe", "livenessProbe"):
         headers = container[probe]["httpGet"]["httpHeaders"]
         assert headers == [{"name": "Host", "value": LOCAL_HOST}], probe
@@ -100,7 +102,7 @@ def test_allowed_hosts_value_orders_and_dedupes() -> None:
 def test_migration_job_named_by_digest_gates_the_deployment(stack: str) -> None:
     plan = stack_plan(stack)
     job = one(plan, "kubernetes:batch/v1:Job")
-    deployment = one(plan, DEPLOYMENT)
+    deployment = one(plan, DEPLOYMENT, within=APP)
     digest = plan.outputs["imageDigest"]
     assert job.inputs["metadata"]["name"] == migration_job_name(digest)
     assert job.urn in deployment.dependencies
@@ -121,7 +123,7 @@ def test_migration_job_name_changes_with_digest() -> None:
 
 def test_service_account_bound_to_irsa_role_reading_only_its_secrets(stack: str) -> None:
     plan = stack_plan(stack)
-    sa = one(plan, "kubernetes:core/v1:ServiceAccount").inputs
+    sa = one(plan, "kubernetes:core/v1:ServiceAccount", within=APP).inputs
     role = plan.find("aws:iam/role:Role", "-app-irsa-role")
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -149,7 +151,7 @@ def test_service_hpa_pdb_and_network_policies(stack: str) -> None:
     assert tg["port"] == 30080
     hpa = one(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
     assert hpa["minReplicas"] <= hpa["maxReplicas"]
-    pdb = one(plan, "kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]
+    pdb = one(plan, "kubernetes:policy/v1:PodDisruptionBudget", within=APP).inputs["spec"]
     assert pdb["maxUnavailable"] == 1
     policies = {
         p.inputs["metadata"]["name"]: p.inputs["spec"]
