@@ -11,6 +11,7 @@ from infra.cluster.addons import (
     ClusterAddons,
     ClusterAddonsArgs,
 )
+from infra.cluster.autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from infra.cluster.eks import EksCluster, EksClusterArgs
 from infra.cluster.insights import (
     AGENT_EMF_ENDPOINT,
@@ -121,6 +122,18 @@ def main() -> None:
         f"{prefix}-addons-workload",
         ClusterAddonsArgs(
             cluster_name=cluster.cluster_name, versions=_addons(cfg, WORKLOAD_ADDONS)
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[nodes]),
+    )
+    # Nodes follow pods: grows the node group when the HPA's pods cannot be scheduled.
+    ClusterAutoscaler(
+        f"{prefix}-autoscaler",
+        ClusterAutoscalerArgs(
+            cluster_name=cluster.cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            kubeconfig=cluster.kubeconfig,
+            region=cfg.region,
+            autoscaling_group_names=[nodes.asg_name],
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )

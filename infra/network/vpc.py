@@ -22,6 +22,8 @@ INTERFACE_ENDPOINT_SERVICES: tuple[str, ...] = (
     "logs",
     "kms",
     "ec2",
+    # The Cluster Autoscaler reads and resizes the node group's Auto Scaling group.
+    "autoscaling",
 )
 
 

@@ -16,9 +16,11 @@ def stack_plan(stack: str) -> Plan:
     return preview_stack(stack)
 
 
-def one(plan: Plan, type_: str) -> PlanResource:
-    found = plan.by_type(type_)
-    assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+def one(plan: Plan, type_: str, *, within: str | None = None) -> PlanResource:
+    """The only resource of ``type_``; ``within`` names the component type it belongs to
+    (``"HrmsWorkload"``) where several components create that type."""
+    found = [r for r in plan.by_type(type_) if within is None or f":{within}$" in r.urn]
+    assert len(found) == 1, f"expected one {type_} (within {within}), found {len(found)}"
     return found[0]
 
 

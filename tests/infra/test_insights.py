@@ -67,7 +67,9 @@ def test_agent_role_trusts_pod_identity_for_its_service_account_only(stack: str)
 
 def test_pod_identity_association_links_role_and_service_account(stack: str) -> None:
     plan = stack_plan(stack)
-    association = one(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    association = one(
+        plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation", within="ContainerInsights"
+    )
     role = plan.find("aws:iam/role:Role", "-insights-agent-role")
     assert association.inputs["namespace"] == AGENT_NAMESPACE
     assert association.inputs["serviceAccount"] == AGENT_SERVICE_ACCOUNT

@@ -50,7 +50,7 @@ def test_workload_addons_wait_for_the_node_group(plan: Plan, addon: str) -> None
 
 def test_kubernetes_provider_waits_for_the_node_group(plan: Plan) -> None:
     group = one(plan, "aws:eks/nodeGroup:NodeGroup")
-    provider = one(plan, "pulumi:providers:kubernetes")
+    provider = one(plan, "pulumi:providers:kubernetes", within="HrmsWorkload")
     assert group.urn in provider.dependencies
 
 

@@ -27,6 +27,8 @@ from stacks.offline.plan import Plan, PlanResource
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
 
+APP = "HrmsWorkload"
+
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 DB_OWNER_ROLE, DB_RUNTIME_ROLE = "hrms_owner", "hrms_app"
 
@@ -43,7 +45,7 @@ def test_namespace_enforces_restricted_pod_security(stack: str) -> None:
 
 
 def test_deployment_pod_hardening_and_probes(stack: str) -> None:
-    spec = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]
+    spec = one(stack_plan(stack), DEPLOYMENT, within=APP).inputs["spec"]
     pod = spec["template"]["spec"]
     (container,) = pod["containers"]
     # The HPA owns the scale: a declared replicas would reset it on every deploy.
@@ -83,9 +85,9 @@ def test_allowed_hosts_cover_public_nlb_and_local_names(stack: str) -> None:
 
 
 def test_probes_send_the_local_host_name(stack: str) -> None:
-    container = one(stack_plan(stack), DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][
-        0
-    ]
+    container = one(stack_plan(stack), DEPLOYMENT, within=APP).inputs["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     for probe in ("readinessProbe", "livenessProbe"):
         headers = container[probe]["httpGet"]["httpHeaders"]
         assert headers == [{"name": "Host", "value": LOCAL_HOST}], probe
@@ -104,7 +106,7 @@ def test_allowed_hosts_value_orders_and_dedupes() -> None:
 def test_migration_job_named_by_digest_gates_the_deployment(stack: str) -> None:
     plan = stack_plan(stack)
     job = one(plan, "kubernetes:batch/v1:Job")
-    deployment = one(plan, DEPLOYMENT)
+    deployment = one(plan, DEPLOYMENT, within=APP)
     digest = plan.outputs["imageDigest"]
     assert job.inputs["metadata"]["name"] == migration_job_name(digest)
     assert job.urn in deployment.dependencies
@@ -230,7 +232,7 @@ def test_service_hpa_pdb_and_network_policies(stack: str) -> None:
     assert tg["port"] == 30080
     hpa = one(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
     assert hpa["minReplicas"] <= hpa["maxReplicas"]
-    pdb = one(plan, "kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]
+    pdb = one(plan, "kubernetes:policy/v1:PodDisruptionBudget", within=APP).inputs["spec"]
     assert pdb["maxUnavailable"] == 1
     policies = {
         p.inputs["metadata"]["name"]: p.inputs["spec"]

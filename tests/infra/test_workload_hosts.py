@@ -19,9 +19,9 @@ POD_IP = "10.20.33.7"
 
 def _probe_hosts() -> dict[str, str]:
     """The Host each kubelet probe sends: its explicit header, else the pod IP."""
-    container = one(stack_plan(STACK), "kubernetes:apps/v1:Deployment").inputs["spec"]["template"][
-        "spec"
-    ]["containers"][0]
+    container = one(
+        stack_plan(STACK), "kubernetes:apps/v1:Deployment", within="HrmsWorkload"
+    ).inputs["spec"]["template"]["spec"]["containers"][0]
     hosts = {}
     for probe in ("readinessProbe", "livenessProbe"):
         headers = container[probe]["httpGet"].get("httpHeaders", [])

@@ -54,6 +54,8 @@ REST_RESOURCE = "aws:apigateway/resource:Resource"
 VPC = "aws:ec2/vpc:Vpc"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONTAINER = "spec.template.spec.containers.0"
+APP_NAMESPACE = ("metadata.namespace", "hrms")
+KUBE_SYSTEM = ("metadata.namespace", "kube-system")
 OPEN_DB = [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]
 PROD = ("prod",)
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -369,12 +371,35 @@ REAL_MUTATIONS = [
         "k8s-no-privilege-escalation", DEPLOYMENT, f"{CONTAINER}.securityContext.privileged", True
     ),
     RealMutation("k8s-probes-set", DEPLOYMENT, f"{CONTAINER}.livenessProbe", DELETE),
+    *(
+        RealMutation(
+            "k8s-pdb-per-deployment",
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            "spec.selector.matchLabels",
+            {"app": "other"},
+            flagged_type=DEPLOYMENT,
+            where=namespace,
+            flagged_where=namespace,
+        )
+        for namespace in (APP_NAMESPACE, KUBE_SYSTEM)
+    ),
+    # The Cluster Autoscaler's Deployment in kube-system is held to the same rules.
     RealMutation(
-        "k8s-pdb-per-deployment",
-        "kubernetes:policy/v1:PodDisruptionBudget",
-        "spec.selector.matchLabels",
-        {"app": "other"},
-        flagged_type=DEPLOYMENT,
+        "k8s-image-pinned-by-digest",
+        DEPLOYMENT,
+        f"{CONTAINER}.image",
+        "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2",
+        where=KUBE_SYSTEM,
+    ),
+    RealMutation(
+        "k8s-read-only-root-filesystem",
+        DEPLOYMENT,
+        f"{CONTAINER}.securityContext.readOnlyRootFilesystem",
+        False,
+        where=KUBE_SYSTEM,
+    ),
+    RealMutation(
+        "k8s-resources-set", DEPLOYMENT, f"{CONTAINER}.resources", DELETE, where=KUBE_SYSTEM
     ),
     RealMutation(
         "k8s-namespace-pod-security",
