@@ -90,20 +90,18 @@ def require_no_placeholders(stack: str, root: Path = REPO_ROOT) -> None:
         )
 
 
-def up_command(stack: str, root: Path = REPO_ROOT) -> list[str]:
-    """``pulumi up`` with the same policy pack and per-stack policy config as the preview."""
+def policy_pack_args(stack: str, root: Path = REPO_ROOT) -> list[str]:
+    """The policy pack and the stack's policy config, exactly as ``make preview`` evaluates
+    them; every engine run that can change a stack (up, promotion preview) passes these."""
     config = root / POLICY_CONFIG_DIR / f"{stack}.json"
     if not config.is_file():
         raise DeployRefused(f"no policy config for stack '{stack}': {config} is missing")
-    return [
-        "up",
-        "--stack",
-        stack,
-        "--policy-pack",
-        str(root / POLICY_PACK),
-        "--policy-pack-config",
-        str(config),
-    ]
+    return ["--policy-pack", str(root / POLICY_PACK), "--policy-pack-config", str(config)]
+
+
+def up_command(stack: str, root: Path = REPO_ROOT) -> list[str]:
+    """``pulumi up`` with the same policy pack and per-stack policy config as the preview."""
+    return ["up", "--stack", stack, *policy_pack_args(stack, root)]
 
 
 def require_disposable(stack: str, root: Path = REPO_ROOT) -> None:

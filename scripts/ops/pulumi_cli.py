@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.deploy.pulumi_cli import policy_pack_args
 from stacks.offline.engine import REPO_ROOT
 
-POLICY_PACK = REPO_ROOT / "policies"
 TIMEOUT_S = 3600  # a first EKS deploy takes most of an hour
 
 
@@ -64,9 +64,9 @@ class PulumiCli:
         self._run("config", "set", "--path", key, value, "--stack", stack)
 
     def preview(self, stack: str) -> str:
-        return self._run("preview", "--stack", stack, "--policy-pack", str(POLICY_PACK), "--diff")
+        return self._run("preview", "--stack", stack, *policy_pack_args(stack, self.cwd), "--diff")
 
     def up(self, stack: str) -> str:
         return self._run(
-            "up", "--stack", stack, "--policy-pack", str(POLICY_PACK), "--yes", "--skip-preview"
+            "up", "--stack", stack, *policy_pack_args(stack, self.cwd), "--yes", "--skip-preview"
         )

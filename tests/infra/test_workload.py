@@ -178,7 +178,7 @@ def test_only_the_migration_job_reads_the_master_secret(stack: str) -> None:
     assert "*" not in resources
     job = one(plan, "kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
     assert job["serviceAccountName"] == "hrms-migrate"
-    deployment = one(plan, DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    deployment = one(plan, DEPLOYMENT, within=APP).inputs["spec"]["template"]["spec"]
     assert deployment["serviceAccountName"] == "hrms-app"
     # Nothing the web pods read names the master secret.
     web_env = json.dumps(

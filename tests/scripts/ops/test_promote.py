@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+from scripts.deploy.pulumi_cli import policy_pack_args
 from scripts.local_services.postgres import free_port
 from scripts.ops.aws import Account
 from scripts.ops.promote import DIGEST_KEY, Promotion, PromotionRecord
-from scripts.ops.pulumi_cli import POLICY_PACK, PulumiCli
+from scripts.ops.pulumi_cli import PulumiCli
 from scripts.ops.verify import CheckResult, VerifyReport
 
 pytestmark = pytest.mark.ops
@@ -178,8 +179,11 @@ def test_success_copies_by_digest_previews_with_policy_pack_deploys_and_verifies
     assert scenario(pulumi)["deployed"]["prod"] == NEW
     calls = engine_calls(pulumi)
     assert calls[0][:5] == ["config", "set", "--path", DIGEST_KEY, NEW]
-    assert calls[1][:5] == ["preview", "--stack", "prod", "--policy-pack", str(POLICY_PACK)]
-    assert calls[2][:5] == ["up", "--stack", "prod", "--policy-pack", str(POLICY_PACK)]
+    # The same pack and per-stack policy config `make preview` evaluates and `make up` enforces.
+    policy = policy_pack_args("prod")
+    assert policy[-1].endswith("policies/config/prod.json")
+    assert calls[1][: 3 + len(policy)] == ["preview", "--stack", "prod", *policy]
+    assert calls[2][: 3 + len(policy)] == ["up", "--stack", "prod", *policy]
     assert len(calls) == 3
     data = record.to_dict()
     assert data["what"] == {"digest": NEW, "previous_digest": OLD}
