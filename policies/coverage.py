@@ -57,6 +57,9 @@ EXEMPT: dict[str, str] = {
     "in component tests (see aws:iam/role:Role).",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "AWS-managed service policies the "
     "services document as required, asserted in component tests.",
+    "aws:autoscaling/tag:Tag": "Discovery tags on the node group's Auto Scaling group for the "
+    "Cluster Autoscaler; no data and no access of its own (the autoscaler's IAM policy is "
+    "scoped by them).",
     "aws:kms/alias:Alias": "A name for a key; the key itself is checked (kms-key-rotation).",
     "aws:lb/listener:Listener": "TCP listener of the internal NLB, reachable only through the "
     "VPC link and the VPC; TLS terminates at API Gateway.",

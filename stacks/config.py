@@ -19,6 +19,7 @@ import pulumi
 
 from app.tenants.tiers import TierName
 from infra.cluster.addons import REQUIRED_ADDONS
+from infra.cluster.autoscaler import IMAGE_MINOR as AUTOSCALER_MINOR
 from infra.database.backup_windows import BackupScheduleError, schedule_conflicts
 from infra.database.backups import START_WINDOW_MINUTES
 from infra.observability.alarms import RUNBOOK_PATH
@@ -450,8 +451,16 @@ def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
     for addon, version in addons.items():
         if not re.match(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", version):
             raise s.fail(f"addonVersions.{addon}", f"{version!r} is not a pinned eksbuild version")
+    kubernetes_version = s.matching("kubernetesVersion", _K8S_VERSION, "a version like 1.32")
+    if kubernetes_version != AUTOSCALER_MINOR:
+        # The autoscaler vendors one scheduler minor: it must match the cluster's.
+        raise s.fail(
+            "kubernetesVersion",
+            f"{kubernetes_version} is not the version the Cluster Autoscaler image supports "
+            f"({AUTOSCALER_MINOR}, infra/cluster/autoscaler.py IMAGE); change both together",
+        )
     return ClusterConfig(
-        kubernetes_version=s.matching("kubernetesVersion", _K8S_VERSION, "a version like 1.32"),
+        kubernetes_version=kubernetes_version,
         endpoint_public_access=public,
         public_access_cidrs=cidrs,
         log_retention_days=s.integer("logRetentionDays", 1, 3653),

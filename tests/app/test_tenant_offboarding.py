@@ -41,10 +41,12 @@ def superuser(pg: SuitePostgres) -> psycopg.Connection[Any]:
     return psycopg.connect(pg.server.superuser_conninfo(connection.settings_dict["NAME"]))
 
 
-def owner_url() -> str:
-    # The suite's app role owns the schema (it runs the migrations).
-    s = connection.settings_dict
-    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+def owner_url(pg: SuitePostgres) -> str:
+    """The schema owner's URL: erasure lifts the audit trigger, which only the owner may."""
+    db = pg.database
+    return db.server.url(
+        user=db.owner, password=db.owner_password, dbname=connection.settings_dict["NAME"]
+    )
 
 
 def tenant_tables(pg: SuitePostgres) -> set[str]:
@@ -109,7 +111,13 @@ def test_offboarding_exports_then_erases_only_that_tenant(
 
     export = tmp_path / "acme-export"
     result = tenant_cmd(
-        "offboard", "--slug", "acme", "--export", str(export), "--owner-url", owner_url()
+        "offboard",
+        "--slug",
+        "acme",
+        "--export",
+        str(export),
+        "--owner-url",
+        owner_url(postgres_server),
     )
     assert result["status"] == "offboarded"
 
@@ -224,7 +232,11 @@ def test_offboarding_failing_at_the_edge_converges_on_retry(
     )
     with pytest.raises(EdgeError):
         lifecycle.tenant_offboard(
-            slug="acme", operator="ops", export_dir=tmp_path / "x", owner_url=owner_url(), edge=edge
+            slug="acme",
+            operator="ops",
+            export_dir=tmp_path / "x",
+            owner_url=owner_url(postgres_server),
+            edge=edge,
         )
     # The app is erased; the edge key is still there, but disabled.
     assert Tenant.objects.get(slug="acme").status == TenantStatus.OFFBOARDED

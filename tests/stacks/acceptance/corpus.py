@@ -96,7 +96,7 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
     Mistake(
         "backup-window-overlaps-maintenance",
-        put("database", "backupWindow", "04:30-05:30"),
+        put("database", "backupWindow", "03:30-04:30"),
         "hrms:database.backupWindow",
         "rds-windows-disjoint",
     ),
@@ -108,7 +108,7 @@ MISTAKES: tuple[Mistake, ...] = (
     ),
     Mistake(
         "backup-cron-both-days",
-        put("backup", "schedule", "cron(0 3 * * * *)"),
+        put("backup", "schedule", "cron(0 6 * * * *)"),
         "hrms:backup.schedule",
         "backup-schedule",
     ),
@@ -116,7 +116,8 @@ MISTAKES: tuple[Mistake, ...] = (
         "backup-cron-every-15-minutes",
         put("backup", "schedule", "cron(*/15 * * * ? *)"),
         "hrms:backup.schedule",
-        "backup-schedule",
+        CONFIG,
+        "give a fixed minute and hour",
     ),
     Mistake(
         "restore-test-cron-five-fields",
@@ -128,7 +129,8 @@ MISTAKES: tuple[Mistake, ...] = (
         "backup-cron-hour-25",
         put("backup", "schedule", "cron(0 25 * * ? *)"),
         "hrms:backup.schedule",
-        "backup-schedule",
+        CONFIG,
+        "is not a time of day",
     ),
     # Storage, retention values.
     Mistake(
@@ -203,8 +205,9 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake(
         "cluster-downgraded-under-addons",
         put("cluster", "kubernetesVersion", "1.33"),
-        "hrms:cluster.addonVersions.kube-proxy",
-        "eks-addon-version",
+        "hrms:cluster.kubernetesVersion",
+        CONFIG,
+        "Cluster Autoscaler",
     ),
     Mistake(
         "zone-of-no-region",
