@@ -13,6 +13,7 @@ from scripts.ops.sandbox import SandboxState, sandbox_down, sandbox_up, state_pa
 from stacks import outputs as out
 from stacks.offline.invokes import InvokeContext
 from stacks.offline.plan import Plan, PlanResource
+from stacks.offline.resources import mock_state
 
 pytestmark = [pytest.mark.ops, pytest.mark.slow]
 
@@ -85,12 +86,13 @@ def test_references_follow_property_dependencies_not_value_shapes() -> None:
     )
     refs = References(ctx)
     refs.record(api, {"id": "abc123", "name": "gw"})
+    mocked_id, _ = mock_state(api.type, api.name, api.inputs, ctx)
     stage = PlanResource(
         urn="u:stage",
         type="aws:apigateway/stage:Stage",
         name="st",
         property_dependencies={"restApi": ("u:api",)},
-        inputs={"restApi": "gw"},
+        inputs={"restApi": mocked_id},
     )
     assert refs.resolve_inputs(stage) == {"restApi": "abc123"}
     assert refs.resolve({"ApiName": "gw"}, urns=["u:api"], key="dimensions") == {"ApiName": "gw"}
