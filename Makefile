@@ -37,7 +37,8 @@ lint: setup ## ruff + mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy infra stacks policies scripts app
 
-serve: setup ## the HRMS app on SQLite with demo tenants at 127.0.0.1:$(PORT)
+serve: setup ## the HRMS app with demo tenants at 127.0.0.1:$(PORT) (SQLite; DB=postgres: local PostgreSQL + Redis)
+	@if [ "$(DB)" = postgres ]; then bash scripts/sysdeps.sh; fi
 	@bash scripts/serve.sh $(PORT)
 
 preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in build/report/

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Serve the HRMS app locally: migrate, seed demo tenants, collect static, run gunicorn.
 # Usage: scripts/serve.sh [PORT]   (SQLite by default; DATABASE_URL / REDIS_URL honoured)
+#        DB=postgres scripts/serve.sh [PORT]   (local PostgreSQL + Redis, deployed role layout)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -11,6 +12,15 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; th
 fi
 PY=".venv/bin/python"
 [ -x "$PY" ] || PY="python3"
+
+if [ "${DB:-}" = "postgres" ] && [ -z "${HRMS_LOCAL_SERVICES:-}" ]; then
+  # Starts PostgreSQL and Redis, writes build/serve/services.json, runs this script
+  # again against them and stops them when it ends (scripts/local_services/serve.py).
+  exec "$PY" -m scripts.local_services.serve "$PORT"
+elif [ -n "${DB:-}" ] && [ "${DB}" != "postgres" ] && [ "${DB}" != "sqlite" ]; then
+  echo "serve: DB must be postgres or sqlite, got '$DB'" >&2
+  exit 2
+fi
 
 export DJANGO_SETTINGS_MODULE=app.settings.local
 mkdir -p build
@@ -24,11 +34,13 @@ if [ "$(id -u)" -eq 0 ]; then
     export DATABASE_URL="sqlite:///$PWD/build/serve/hrms-local.sqlite3"
   fi
 fi
-"$PY" app/manage.py migrate --noinput -v 0
+# Migrations act as the schema owner when there is one; the app runs as DATABASE_URL.
+DATABASE_URL="${DATABASE_OWNER_URL:-${DATABASE_URL:-}}" "$PY" app/manage.py migrate --noinput -v 0
 CREDS="$("$PY" app/manage.py seed_demo --json)"
 "$PY" app/manage.py collectstatic --noinput -v 0
 
-if [ -n "$RUN_AS" ] && [ -d build/serve ]; then
+# (Not with DB=postgres: build/serve then holds services.json, which is root's alone.)
+if [ -n "$RUN_AS" ] && [ -z "${HRMS_LOCAL_SERVICES:-}" ] && [ -d build/serve ]; then
   chown -R "$RUN_AS" build/serve
 fi
 printf '%s\n' "$CREDS" >build/demo-credentials.json

@@ -224,6 +224,7 @@ def main() -> None:
             database_host=database.address,
             database_port=database.port,
             database_name=database.database_name,
+            database_resource_id=database.resource_id,
             database_secret_arn=database.master_user_secret_arn,
             readable_kms_key_arns=[database.kms_key_arn],
             cache_host=cache.primary_endpoint_address,

@@ -86,6 +86,11 @@ def database_from_env(default_url: str) -> dict[str, Any]:
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
+    password_file = env_str("DATABASE_PASSWORD_FILE")
+    if password_file and config["ENGINE"].endswith("postgresql"):
+        # Re-read for every new connection: a rotated password needs no restart.
+        config["ENGINE"] = "app.core.db_backend"
+        config["PASSWORD_SOURCE"] = {"kind": "file", "path": password_file}
     name = str(config.get("NAME") or "")
     if config["ENGINE"].endswith("sqlite3") and name and not name.startswith(":memory:"):
         # SQLite creates the file but not its directory, and a fresh checkout has no build/.
@@ -97,6 +102,10 @@ DATABASES: dict[str, dict[str, Any]] = {
     "default": database_from_env(f"sqlite:///{REPO_DIR / 'build' / 'hrms-local.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL role layout (app/core/db_roles.py): migrations act as the owner, the app
+# connects as the runtime role.
+DATABASE_OWNER_ROLE = env_str("DATABASE_OWNER_ROLE", "hrms_owner") or "hrms_owner"
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "hrms_app") or "hrms_app"
 
 REDIS_URL: str | None = env_str("REDIS_URL")
 

@@ -19,7 +19,42 @@ if not ALLOWED_HOSTS:
 DEBUG = False
 
 
+def _iam_database() -> dict[str, Any]:
+    """The runtime role over RDS IAM authentication: a fresh token for every new connection."""
+    why = "DATABASE_IAM_AUTH connects to RDS by host, database and user"
+    return {
+        "ENGINE": "app.core.db_backend",
+        "HOST": env_required("DATABASE_HOST", why=why),
+        "PORT": env_int("DATABASE_PORT", 5432),
+        "NAME": env_required("DATABASE_NAME", why=why),
+        "USER": env_required("DATABASE_USER", why=why),
+        # RDS refuses IAM logins without TLS.
+        "OPTIONS": {"sslmode": env_str("DATABASE_SSLMODE", "require")},
+        "PASSWORD_SOURCE": {
+            "kind": "rds-iam",
+            "region": env_required("AWS_REGION", why="IAM tokens are signed for a region"),
+        },
+        "ATOMIC_REQUESTS": True,
+        # The token is checked only at login: open connections outlive it, new ones get a
+        # new token, so the connection lifetime needs no relation to its 15 minutes.
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
 def _production_database() -> dict[str, Any]:
+    config = _credentials_database()
+    assume_role = env_str("DATABASE_ASSUME_ROLE")
+    if assume_role:
+        # The migration Job logs in as the master user and acts as the schema owner, so
+        # everything migrations create belongs to the owner (app/core/db_roles.py).
+        config.setdefault("OPTIONS", {})["assume_role"] = assume_role
+    return config
+
+
+def _credentials_database() -> dict[str, Any]:
+    if env_bool("DATABASE_IAM_AUTH", False):
+        return _iam_database()
     secret_arn = env_str("DATABASE_SECRET_ARN")
     if secret_arn:
         from app.core.db_secret import database_settings_from_secret
@@ -32,7 +67,7 @@ def _production_database() -> dict[str, Any]:
             sslmode=env_str("DATABASE_SSLMODE", "require") or "require",
         )
         return secret_config
-    env_required("DATABASE_URL", why="set DATABASE_URL or DATABASE_SECRET_ARN")
+    env_required("DATABASE_URL", why="set DATABASE_URL, DATABASE_IAM_AUTH or DATABASE_SECRET_ARN")
     config = database_from_env("")
     if config["ENGINE"].endswith("postgresql"):
         config.setdefault("OPTIONS", {}).setdefault(

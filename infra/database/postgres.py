@@ -62,6 +62,8 @@ def parameter_family(engine_version: str) -> str:
 class PostgresDatabase(pulumi.ComponentResource):
     instance_identifier: pulumi.Output[str]
     instance_arn: pulumi.Output[str]
+    # DbiResourceId (db-...): what IAM database authentication ARNs name, not the identifier.
+    resource_id: pulumi.Output[str]
     address: pulumi.Output[str]
     port: pulumi.Output[int]
     database_name: str
@@ -185,6 +187,7 @@ class PostgresDatabase(pulumi.ComponentResource):
 
         self.instance_identifier = instance.identifier
         self.instance_arn = instance.arn
+        self.resource_id = instance.resource_id
         self.address = instance.address
         self.port = instance.port
         self.database_name = args.database_name

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra.aws_context import aws_context
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
 
@@ -28,6 +29,12 @@ SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a cred
 # would send the pod IP) and staff through `kubectl port-forward`. Allowing this one name
 # keeps pod IPs, wildcards and address ranges out of ALLOWED_HOSTS.
 LOCAL_HOST = "localhost"
+MIGRATE_SERVICE_ACCOUNT = "hrms-migrate"
+# A few dozen catalog statements: the same small footprint in every stack.
+ROLES_STEP_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
+    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
+)
+DJANGO: tuple[str, ...] = ("python", "-m", "django")
 POD_SECURITY_LABELS: dict[str, str] = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
 }
@@ -53,6 +60,9 @@ class HrmsWorkloadArgs:
     database_host: pulumi.Input[str]
     database_port: pulumi.Input[int]
     database_name: str
+    # DbiResourceId of the instance: the runtime role's IAM login is scoped to it.
+    database_resource_id: pulumi.Input[str]
+    # The RDS-managed master secret: only the migration Job may read it.
     database_secret_arn: pulumi.Input[str]
     readable_kms_key_arns: Sequence[pulumi.Input[str]]
     cache_host: pulumi.Input[str]
@@ -71,6 +81,9 @@ class HrmsWorkloadArgs:
     node_port: int
     extra_env: Mapping[str, str] = field(default_factory=dict)
     migration_timeout_seconds: int = 600
+    # app/core/db_roles.py: migrations act as the owner, the web pods log in as runtime.
+    database_owner_role: str = "hrms_owner"
+    database_runtime_role: str = "hrms_app"
 
     def __post_init__(self) -> None:
         if not self.image_digest.startswith("sha256:"):
@@ -131,6 +144,26 @@ def secret_read_policy(
                     "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
                 },
             },
+        ]
+    )
+
+
+def db_connect_policy(
+    *, partition: str, region: str, account_id: str, resource_id: str, db_user: str
+) -> str:
+    """Log in to exactly one instance as exactly one database user with an IAM token."""
+    if not resource_id.startswith("db-"):
+        raise ValueError(f"{resource_id!r} is not a DbiResourceId (db-...): IAM would never match")
+    return policy_document(
+        [
+            {
+                "Sid": "ConnectAsRuntimeRole",
+                "Effect": "Allow",
+                "Action": ["rds-db:connect"],
+                "Resource": [
+                    f"arn:{partition}:rds-db:{region}:{account_id}:dbuser:{resource_id}/{db_user}"
+                ],
+            }
         ]
     )
 
@@ -216,22 +249,32 @@ class HrmsWorkload(pulumi.ComponentResource):
         )
         meta_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
 
-        role = aws.iam.Role(
-            f"{name}-irsa-role",
-            description=f"IRSA role of {ns}/{service_account_name}",
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-                lambda v: irsa_trust_policy(
-                    provider_arn=v[0],
-                    issuer=v[1],
-                    namespace=ns,
-                    service_account=service_account_name,
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
+        # Two identities: the web pods may only log in to the database as the runtime
+        # role (IAM token); only the migration Job may read the master secret.
+        role = self._irsa_role(name, "irsa-role", args, ns=ns, service_account=service_account_name)
+        aws.iam.RolePolicy(
+            f"{name}-irsa-db-connect",
+            role=role.id,
+            policy=pulumi.Output.all(
+                ctx.partition, ctx.account_id, args.database_resource_id
+            ).apply(
+                lambda v: db_connect_policy(
+                    partition=v[0],
+                    region=args.region,
+                    account_id=v[1],
+                    resource_id=v[2],
+                    db_user=args.database_runtime_role,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        migrate_role = self._irsa_role(
+            name, "migrate-irsa-role", args, ns=ns, service_account=MIGRATE_SERVICE_ACCOUNT
+        )
         aws.iam.RolePolicy(
-            f"{name}-irsa-secrets",
-            role=role.id,
+            f"{name}-migrate-irsa-secrets",
+            role=migrate_role.id,
             policy=pulumi.Output.all(
                 args.database_secret_arn, pulumi.Output.all(*args.readable_kms_key_arns)
             ).apply(
@@ -241,32 +284,40 @@ class HrmsWorkload(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=service_account_name,
-                namespace=ns,
-                labels=APP_LABELS,
-                annotations={"eks.amazonaws.com/role-arn": role.arn},
-            ),
-            # Only the AWS SDK's projected web-identity token is needed, not an API token.
-            automount_service_account_token=False,
-            opts=meta_opts,
+        _web_service_account, migrate_service_account = (
+            k8s.core.v1.ServiceAccount(
+                f"{name}-{suffix}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=sa_name,
+                    namespace=ns,
+                    labels=APP_LABELS,
+                    annotations={"eks.amazonaws.com/role-arn": irsa.arn},
+                ),
+                # Only the AWS SDK's projected web-identity token is needed, not an API token.
+                automount_service_account_token=False,
+                opts=meta_opts,
+            )
+            for suffix, sa_name, irsa in (
+                ("sa", service_account_name, role),
+                ("migrate-sa", MIGRATE_SERVICE_ACCOUNT, migrate_role),
+            )
         )
 
         config_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             args.database_host,
             args.database_port,
-            args.database_secret_arn,
             args.load_balancer_dns_name,
         ).apply(
             lambda v: {
                 "DJANGO_SETTINGS_MODULE": "app.settings.production",
-                "ALLOWED_HOSTS": allowed_hosts_value(args.allowed_hosts, str(v[3])),
+                "ALLOWED_HOSTS": allowed_hosts_value(args.allowed_hosts, str(v[2])),
                 "DATABASE_HOST": str(v[0]),
                 "DATABASE_PORT": str(v[1]),
                 "DATABASE_NAME": args.database_name,
-                "DATABASE_SECRET_ARN": str(v[2]),
+                "DATABASE_USER": args.database_runtime_role,
+                "DATABASE_IAM_AUTH": "true",
+                "DATABASE_OWNER_ROLE": args.database_owner_role,
+                "DATABASE_RUNTIME_ROLE": args.database_runtime_role,
                 "DATABASE_SSLMODE": "require",
                 "AWS_REGION": args.region,
                 "AWS_DEFAULT_REGION": args.region,
@@ -325,6 +376,14 @@ class HrmsWorkload(pulumi.ComponentResource):
         )
 
         job_name = migration_job_name(args.image_digest)
+        # Env entries win over envFrom: the Job logs in with the master secret, not IAM.
+        master_env = [
+            k8s.core.v1.EnvVarArgs(name="DATABASE_IAM_AUTH", value="false"),
+            k8s.core.v1.EnvVarArgs(
+                name="DATABASE_SECRET_ARN",
+                value=pulumi.Output.from_input(args.database_secret_arn),
+            ),
+        ]
         migration = k8s.batch.v1.Job(
             f"{name}-migrate",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=ns, labels=MIGRATE_LABELS),
@@ -334,16 +393,43 @@ class HrmsWorkload(pulumi.ComponentResource):
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=MIGRATE_LABELS),
                     spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=service_account_name,
+                        service_account_name=MIGRATE_SERVICE_ACCOUNT,
                         automount_service_account_token=False,
                         restart_policy="Never",
                         security_context=_pod_security_context(),
+                        # Step 1 as the master user: create or update the roles and grants.
+                        init_containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="db-roles",
+                                image=args.image,
+                                command=[
+                                    *DJANGO,
+                                    "db_roles",
+                                    "--apply",
+                                    "--runtime-auth",
+                                    "iam",
+                                ],
+                                env_from=env_from,
+                                env=master_env,
+                                resources=ROLES_STEP_RESOURCES,
+                                security_context=_security_context(),
+                                volume_mounts=[tmp_mount],
+                            )
+                        ],
+                        # Step 2: migrations, logged in as the master acting as the owner.
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="migrate",
                                 image=args.image,
-                                command=["python", "-m", "django", "migrate", "--noinput"],
+                                command=[*DJANGO, "migrate", "--noinput"],
                                 env_from=env_from,
+                                env=[
+                                    *master_env,
+                                    k8s.core.v1.EnvVarArgs(
+                                        name="DATABASE_ASSUME_ROLE",
+                                        value=args.database_owner_role,
+                                    ),
+                                ],
                                 resources=container_resources,
                                 security_context=_security_context(),
                                 volume_mounts=[tmp_mount],
@@ -356,7 +442,7 @@ class HrmsWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                depends_on=[service_account, config_map, secret],
+                depends_on=[migrate_service_account, config_map, secret],
             ),
         )
 
@@ -505,6 +591,20 @@ class HrmsWorkload(pulumi.ComponentResource):
                 "role_arn": role.arn,
                 "migration_job_name": job_name,
             }
+        )
+
+    def _irsa_role(
+        self, name: str, suffix: str, args: HrmsWorkloadArgs, *, ns: str, service_account: str
+    ) -> aws.iam.Role:
+        return aws.iam.Role(
+            f"{name}-{suffix}",
+            description=f"IRSA role of {ns}/{service_account}",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda v: irsa_trust_policy(
+                    provider_arn=v[0], issuer=v[1], namespace=ns, service_account=service_account
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _network_policies(

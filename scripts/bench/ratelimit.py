@@ -13,7 +13,6 @@ import http.client
 import json
 import math
 import os
-import secrets
 import signal
 import statistics
 import subprocess
@@ -32,8 +31,7 @@ import redis
 
 from scripts.local_services.postgres import (
     PostgresServer,
-    postgres_create_database,
-    postgres_create_role,
+    postgres_app_database,
     postgres_start,
     postgres_stop,
 )
@@ -59,9 +57,8 @@ OPENING_REQUESTS = int(EDGE_RATE)  # one second of refill
 WORKERS = max(2, min(2 * (os.cpu_count() or 1) + 1, 9))
 HIGH_RATE, HIGH_BURST = 1_000_000.0, 10_000_000
 DATABASES = ("postgresql", "sqlite")
-# Like the deployed app's role: owns its schema, but neither superuser nor BYPASSRLS, so
-# row-level security binds every request as it does against RDS.
-APP_ROLE, APP_DATABASE = "hrms_bench", "hrms"
+# As deployed (app/core/db_roles.py): migrations as the schema owner, the app as the
+# DML-only runtime role that row-level security binds.
 SCRIPT_INNER = ("time", "hmget", "hset", "pexpire")
 
 
@@ -92,7 +89,9 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 def prepare_app(env: dict[str, str]) -> tuple[Creds, Creds]:
     """Migrate, seed demo tenants, and give two of them the benchmark's limits."""
-    _manage(env, "migrate", "--noinput")
+    # Migrations act as the schema owner; seeding and serving as the runtime role.
+    owner_env = {**env, "DATABASE_URL": env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])}
+    _manage(owner_env, "migrate", "--noinput")
     seeded = json.loads(_manage(env, "seed_demo", "--json"))["tenants"]
     by_tier = {t["tier"]: t for t in seeded}
     os.environ.update(env)
@@ -126,21 +125,18 @@ def prepare_app(env: dict[str, str]) -> tuple[Creds, Creds]:
     return creds[0], creds[1]
 
 
-def postgres_database(stack: ExitStack) -> tuple[str, str]:
-    """Start a local PostgreSQL (stopped when ``stack`` closes); its app URL and version.
+def postgres_database(stack: ExitStack) -> tuple[str, str, str]:
+    """Start a local PostgreSQL (stopped when ``stack`` closes); runtime URL, owner URL, version.
 
     Production durability settings (fsync on), unlike the test suite's fast server, so
     no write the app makes is cheaper here than on RDS.
     """
     server: PostgresServer = postgres_start(fast=False)
     stack.callback(postgres_stop, server)
-    password = secrets.token_urlsafe(24)
-    postgres_create_role(server, name=APP_ROLE, password=password)
-    postgres_create_database(server, name=APP_DATABASE, owner=APP_ROLE)
-    url = server.url(user=APP_ROLE, password=password, dbname=APP_DATABASE)
+    database = postgres_app_database(server)
     with psycopg.connect(server.superuser_conninfo()) as conn:
         row = conn.execute("SHOW server_version").fetchone()
-    return url, f"PostgreSQL {row[0] if row else 'unknown'}"
+    return database.runtime_url, database.owner_url, f"PostgreSQL {row[0] if row else 'unknown'}"
 
 
 @contextmanager
@@ -434,9 +430,9 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         if args.database == "postgresql":
             print("starting PostgreSQL ...", flush=True)
-            database_url, database_server = postgres_database(services)
+            database_url, owner_url, database_server = postgres_database(services)
         else:
-            database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            database_url = owner_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
             database_server = "SQLite file"
         server = start_redis()
         try:
@@ -444,6 +440,7 @@ def main(argv: list[str] | None = None) -> None:
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "app.settings.local",
                 "DATABASE_URL": database_url,
+                "DATABASE_OWNER_URL": owner_url,
                 "REDIS_URL": server.url,
                 "PYTHONPATH": str(REPO),
             }

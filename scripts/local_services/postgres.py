@@ -12,6 +12,7 @@ import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -205,3 +206,68 @@ def postgres_running(*, fast: bool = True) -> Iterator[PostgresServer]:
         yield server
     finally:
         postgres_stop(server)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppDatabase:
+    """A database with the deployed role layout: migrations as ``owner``, the app as ``runtime``."""
+
+    server: PostgresServer
+    name: str
+    owner: str
+    owner_password: str
+    runtime: str
+    runtime_password: str
+
+    @property
+    def owner_url(self) -> str:
+        return self.server.url(user=self.owner, password=self.owner_password, dbname=self.name)
+
+    @property
+    def runtime_url(self) -> str:
+        return self.server.url(user=self.runtime, password=self.runtime_password, dbname=self.name)
+
+
+def postgres_set_password(server: PostgresServer, *, role: str, password: str) -> None:
+    """Rotate ``role``'s password (existing sessions stay up, new logins need the new one)."""
+    with psycopg.connect(server.superuser_conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
+        )
+
+
+def postgres_bootstrap_roles(
+    server: PostgresServer, *, database: str, owner: str, runtime: str
+) -> None:
+    """What the migration Job does as the RDS master user, here as the local superuser."""
+    from app.core.db_roles import RoleLayout, roles_bootstrap
+
+    with psycopg.connect(server.superuser_conninfo(database), autocommit=True) as conn:
+        roles_bootstrap(conn, RoleLayout(owner=owner, runtime=runtime), runtime_iam=False)
+
+
+def postgres_app_database(
+    server: PostgresServer,
+    *,
+    name: str = "hrms",
+    owner: str = "hrms_owner",
+    runtime: str = "hrms_app",
+    owner_createdb: bool = False,
+) -> AppDatabase:
+    """Owner and runtime login roles with fresh passwords, ``name`` owned by the owner, grants.
+
+    ``owner_createdb`` lets the owner create databases (pytest-django's test database).
+    """
+    owner_password, runtime_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    postgres_create_role(server, name=owner, password=owner_password, createdb=owner_createdb)
+    postgres_create_role(server, name=runtime, password=runtime_password)
+    postgres_create_database(server, name=name, owner=owner)
+    postgres_bootstrap_roles(server, database=name, owner=owner, runtime=runtime)
+    return AppDatabase(
+        server=server,
+        name=name,
+        owner=owner,
+        owner_password=owner_password,
+        runtime=runtime,
+        runtime_password=runtime_password,
+    )

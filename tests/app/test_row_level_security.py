@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -17,6 +18,7 @@ from app.leave.models import LeaveBalance, LeaveRequest
 from app.people.models import Department, Employee
 from app.tenants.models import AccessToken, Membership
 from tests.app.factories import TenantWorld
+from tests.fixtures.postgres_server import SuitePostgres
 
 TENANT_TABLES = {
     "tenants_membership",
@@ -28,6 +30,8 @@ TENANT_TABLES = {
     "leave_leaverequest",
     "audit_auditevent",
 }
+# The runtime role may only INSERT and SELECT these.
+APPEND_ONLY = {"audit_auditevent"}
 # Deliberate exceptions, each read before any tenant is bound and never exposed to tenants:
 OUTSIDE_RLS = {
     # looked up by key prefix to find the tenant; holds only prefixes and hashes
@@ -122,6 +126,18 @@ def test_layer_two_alone_guards_every_tenant_table(
     with tenant_scope(tenant_b.tenant.pk):
         b_ids = _ids(table)
     assert b_ids
+    if table in APPEND_ONLY:
+        # The runtime role holds no UPDATE/DELETE on the audit log at all (see
+        # test_database_roles.py); the reads alone must still be tenant-bound.
+        with tenant_scope(tenant_a.tenant.pk):
+            assert _ids(table, "tenant_id = %s", [tenant_b.tenant.pk]) == []
+            assert _ids(table, "id = ANY(%s)", [b_ids]) == []
+        with transaction.atomic():
+            set_db_tenant(None)
+            assert _ids(table) == []
+        with tenant_scope(tenant_b.tenant.pk):
+            assert _ids(table) == b_ids
+        return
     with tenant_scope(tenant_a.tenant.pk), connection.cursor() as cursor:
         assert _ids(table, "tenant_id = %s", [tenant_b.tenant.pk]) == []
         assert _ids(table, "id = ANY(%s)", [b_ids]) == []
@@ -130,9 +146,7 @@ def test_layer_two_alone_guards_every_tenant_table(
         cursor.execute(f'DELETE FROM "{table}" WHERE id = ANY(%s)', [b_ids])
         assert cursor.rowcount == 0
         a_id = _ids(table)[0]
-        # The audit log's append-only trigger runs before the policy check.
-        refusal = "append-only" if table == "audit_auditevent" else "row-level security"
-        with pytest.raises(DatabaseError, match=refusal), transaction.atomic():
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
             cursor.execute(
                 f'UPDATE "{table}" SET tenant_id = %s WHERE id = %s', [tenant_b.tenant.pk, a_id]
             )
@@ -288,9 +302,37 @@ def test_audit_log_is_append_only_in_the_database(tenant_a: TenantWorld) -> None
         event = AuditEvent.objects.create(
             tenant=tenant_a.tenant, action="x.y", entity_type="x", entity_id="1"
         )
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        # The app's role holds no UPDATE or DELETE on the table at all.
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             AuditEvent.objects.filter(pk=event.pk).update(action="tampered")
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             AuditEvent.objects.filter(pk=event.pk).delete()
         with pytest.raises(ValueError, match="append-only"):
             event.save()
+
+
+def test_audit_trigger_refuses_even_the_owner(
+    postgres_server: SuitePostgres, tenant_a: TenantWorld
+) -> None:
+    """Behind the grants, the trigger keeps the log append-only for the schema owner too."""
+    owner = postgres_server.database
+    url = owner.server.url(
+        user=owner.owner, password=owner.owner_password, dbname=connection.settings_dict["NAME"]
+    )
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_a.tenant.pk)])
+        conn.execute(
+            "INSERT INTO audit_auditevent (tenant_id, created_at, action, entity_type, "
+            "entity_id, changes, request_id) VALUES (%s, now(), 'x.y', 'x', '1', '{}', '')",
+            [tenant_a.tenant.pk],
+        )
+        for statement in (
+            "UPDATE audit_auditevent SET action = 'z'",
+            "DELETE FROM audit_auditevent",
+        ):
+            with (
+                pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+                conn.transaction(),
+            ):
+                conn.execute(statement)
+        conn.rollback()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import pulumi
@@ -17,14 +19,16 @@ from infra.workload.app import (
     Resources,
     allowed_hosts_value,
     data_checksum,
+    db_connect_policy,
     migration_job_name,
 )
 from stacks import outputs
-from stacks.offline.plan import Plan
+from stacks.offline.plan import Plan, PlanResource
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+DB_OWNER_ROLE, DB_RUNTIME_ROLE = "hrms_owner", "hrms_app"
 
 
 @pytest.fixture(scope="module", params=STACKS)
@@ -118,16 +122,48 @@ def test_migration_job_name_changes_with_digest() -> None:
     assert len(a) <= 63
 
 
-def test_service_account_bound_to_irsa_role_reading_only_its_secrets(stack: str) -> None:
-    plan = stack_plan(stack)
-    sa = one(plan, "kubernetes:core/v1:ServiceAccount").inputs
-    role = plan.find("aws:iam/role:Role", "-app-irsa-role")
-    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+def _service_accounts(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {
+        sa.inputs["metadata"]["name"]: sa.inputs
+        for sa in plan.by_type("kubernetes:core/v1:ServiceAccount")
+    }
+
+
+def _trusted_subject(role: PlanResource) -> str:
     trust = json.loads(role.inputs["assumeRolePolicy"])
     condition = trust["Statement"][0]["Condition"]["StringEquals"]
-    assert any(v == "system:serviceaccount:hrms:hrms-app" for v in condition.values())
+    [subject] = [v for k, v in condition.items() if k.endswith(":sub")]
+    return str(subject)
+
+
+def test_web_pods_may_only_log_in_as_the_runtime_role(stack: str) -> None:
+    """The web identity reads no secret at all: one rds-db:connect, one instance, one user."""
+    plan = stack_plan(stack)
+    sa = _service_accounts(plan)["hrms-app"]
+    role = plan.find("aws:iam/role:Role", "-app-irsa-role")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    assert _trusted_subject(role) == "system:serviceaccount:hrms:hrms-app"
+    with pytest.raises(LookupError):  # the old secret-reading policy of the web identity
+        plan.find("aws:iam/rolePolicy:RolePolicy", "-app-irsa-secrets")
+    policy = plan.find("aws:iam/rolePolicy:RolePolicy", "-app-irsa-db-connect")
+    assert role.urn in policy.dependencies
+    [statement] = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == ["rds-db:connect"]
+    # The DbiResourceId (db-...), never the instance identifier: IAM matches on it.
+    assert re.fullmatch(
+        rf"arn:aws:rds-db:eu-west-1:\d{{12}}:dbuser:db-[A-Z0-9]+/{DB_RUNTIME_ROLE}",
+        statement["Resource"][0],
+    ), statement
+    instance = one(plan, "aws:rds/instance:Instance")
+    assert instance.inputs["iamDatabaseAuthenticationEnabled"] is True
+
+
+def test_only_the_migration_job_reads_the_master_secret(stack: str) -> None:
+    plan = stack_plan(stack)
+    role = plan.find("aws:iam/role:Role", "-app-migrate-irsa-role")
+    assert _trusted_subject(role) == "system:serviceaccount:hrms:hrms-migrate"
     policy = json.loads(
-        plan.find("aws:iam/rolePolicy:RolePolicy", "-app-irsa-secrets").inputs["policy"]
+        plan.find("aws:iam/rolePolicy:RolePolicy", "-app-migrate-irsa-secrets").inputs["policy"]
     )
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert actions == {
@@ -137,6 +173,51 @@ def test_service_account_bound_to_irsa_role_reading_only_its_secrets(stack: str)
     }
     resources = [r for s in policy["Statement"] for r in s["Resource"]]
     assert "*" not in resources
+    job = one(plan, "kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
+    assert job["serviceAccountName"] == "hrms-migrate"
+    deployment = one(plan, DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    assert deployment["serviceAccountName"] == "hrms-app"
+    # Nothing the web pods read names the master secret.
+    web_env = json.dumps(
+        [deployment["containers"], one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]]
+    )
+    assert "secretsmanager" not in web_env
+    assert "DATABASE_SECRET_ARN" not in web_env
+
+
+def test_migration_job_applies_roles_as_master_then_migrates_as_owner(stack: str) -> None:
+    plan = stack_plan(stack)
+    spec = one(plan, "kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
+    [roles] = spec["initContainers"]
+    [migrate] = spec["containers"]
+    assert roles["command"] == [
+        "python", "-m", "django", "db_roles", "--apply", "--runtime-auth", "iam"
+    ]  # fmt: skip
+    assert migrate["command"] == ["python", "-m", "django", "migrate", "--noinput"]
+
+    def env(container: dict[str, Any]) -> dict[str, str]:
+        return {e["name"]: e["value"] for e in container["env"]}
+
+    assert env(roles)["DATABASE_IAM_AUTH"] == "false"
+    assert env(roles)["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert "DATABASE_ASSUME_ROLE" not in env(roles)
+    assert env(migrate)["DATABASE_ASSUME_ROLE"] == DB_OWNER_ROLE
+    assert env(migrate)["DATABASE_SECRET_ARN"] == env(roles)["DATABASE_SECRET_ARN"]
+    data = one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
+    assert data["DATABASE_IAM_AUTH"] == "true"
+    assert data["DATABASE_USER"] == data["DATABASE_RUNTIME_ROLE"] == DB_RUNTIME_ROLE
+    assert data["DATABASE_OWNER_ROLE"] == DB_OWNER_ROLE
+
+
+def test_db_connect_policy_refuses_an_instance_identifier() -> None:
+    with pytest.raises(ValueError, match="DbiResourceId"):
+        db_connect_policy(
+            partition="aws",
+            region="eu-west-1",
+            account_id="111122223333",
+            resource_id="hrms-staging",
+            db_user="hrms_app",
+        )
 
 
 def test_service_hpa_pdb_and_network_policies(stack: str) -> None:
@@ -168,7 +249,6 @@ def test_secrets_never_in_plain_configmap(stack: str) -> None:
     data = one(plan, "kubernetes:core/v1:ConfigMap").inputs["data"]
     assert "SECRET_KEY" not in data
     assert "REDIS_URL" not in data
-    assert data["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
     secret = one(plan, "kubernetes:core/v1:Secret").inputs["stringData"]
     assert set(secret.values()) == {"[secret]"}
 
@@ -201,6 +281,7 @@ def _workload_checksums(
                 database_host="db.internal",
                 database_port=5432,
                 database_name="hrms",
+                database_resource_id="db-ABCDEFGHIJKLMNOPQRSTUVWXY0",
                 database_secret_arn="arn:aws:secretsmanager:eu-west-1:111122223333:secret:db",
                 readable_kms_key_arns=["arn:aws:kms:eu-west-1:111122223333:key/db"],
                 cache_host="cache.internal",
