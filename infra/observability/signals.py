@@ -40,6 +40,10 @@ class Missing(StrEnum):
     MISSING = "missing"
 
 
+# Published by `hrmsctl backup status --publish` (scripts/ops/backup_status.py).
+BACKUP_METRIC_NAMESPACE = "HRMS/Backups"
+BACKUP_FAILING_METRIC = "BackupChecksFailing"
+
 @dataclass(frozen=True, kw_only=True)
 class AlarmThresholds:
     """Per-stack thresholds (from ``Pulumi.<stack>.yaml``); prod sets the stricter ones."""
@@ -111,6 +115,8 @@ class AlarmTargets:
     cache_node_ids: Sequence[pulumi.Input[str]]
     db_replica_ids: Sequence[pulumi.Input[str]] = ()
     backup_vault_name: pulumi.Input[str] | None = None
+    # The stack whose `hrmsctl backup status` CronJob publishes HRMS/Backups metrics.
+    backup_status_stack: str | None = None
     tiers: Mapping[TierName, Tier] = field(default_factory=lambda: dict(TIERS))
 
     def __post_init__(self) -> None:
@@ -566,6 +572,32 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                     dimensions={"BackupVaultName": targets.backup_vault_name},
                     stat="Sum",
                     period=3600,
+                ),
+            )
+        )
+    if targets.backup_status_stack is not None:
+        # AWS publishes no metric for PITR lag, logical backup age or drill results:
+        # the status CronJob checks them every 15 minutes and publishes how many failed.
+        # No datapoint means the checker itself stopped, which is a failure too.
+        specs.append(
+            AlarmSpec(
+                key="backup-status-failing",
+                anchor="backup-status-failing",
+                signal=Signal.DATABASE,
+                summary="hrmsctl backup status found a failing backup check "
+                "(PITR lag over the RPO, stale snapshot, recovery point, logical backup "
+                "or drill), or stopped reporting.",
+                comparison="GreaterThanThreshold",
+                threshold=0,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
+                missing=Missing.BREACHING,
+                metric=Metric(
+                    namespace=BACKUP_METRIC_NAMESPACE,
+                    name=BACKUP_FAILING_METRIC,
+                    dimensions={"Stack": targets.backup_status_stack},
+                    stat="Maximum",
+                    period=1800,
                 ),
             )
         )
