@@ -20,6 +20,8 @@ def _root() -> None:
 
 # Each command module exposes ``register(app)``; keep this list sorted.
 COMMAND_MODULES: tuple[str, ...] = (
+    "scripts.commands.backup",
+    "scripts.commands.drill",
     "scripts.commands.parity",
     "scripts.commands.policy",
     "scripts.commands.preview",

@@ -1,4 +1,4 @@
-"""The bucket logical backups (pg_dump + manifest) land in: versioned, SSE-KMS, private, TLS-only."""
+"""The bucket logical backups (dump + manifest) land in: versioned, SSE-KMS, private, TLS-only."""
 
 from __future__ import annotations
 
@@ -115,9 +115,7 @@ class LogicalBackupBucket(pulumi.ComponentResource):
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-logical-backups",
                     status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(
-                        prefix=LOGICAL_PREFIX
-                    ),
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=LOGICAL_PREFIX),
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=args.retention_days
                     ),
@@ -133,9 +131,10 @@ class LogicalBackupBucket(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.bucket_name = bucket.bucket
+        # An S3 bucket's id is its name (and is known to previews even when autonamed).
+        self.bucket_name = bucket.id
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.key_arn
         self.register_outputs(
-            {"bucket_name": bucket.bucket, "bucket_arn": bucket.arn, "kms_key_arn": key.key_arn}
+            {"bucket_name": bucket.id, "bucket_arn": bucket.arn, "kms_key_arn": key.key_arn}
         )

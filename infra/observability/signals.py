@@ -44,6 +44,7 @@ class Missing(StrEnum):
 BACKUP_METRIC_NAMESPACE = "HRMS/Backups"
 BACKUP_FAILING_METRIC = "BackupChecksFailing"
 
+
 @dataclass(frozen=True, kw_only=True)
 class AlarmThresholds:
     """Per-stack thresholds (from ``Pulumi.<stack>.yaml``); prod sets the stricter ones."""

@@ -330,7 +330,7 @@ class _TailUpload(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+        except BaseException as exc:
             self.error = exc
 
     def _run(self) -> None:
@@ -388,6 +388,7 @@ class Manifest:
     complete: bool
     stack: str
     started_at: str
+    snapshot_at: str | None = None
     finished_at: str | None = None
     duration_seconds: float | None = None
     bytes: int | None = None
@@ -409,6 +410,7 @@ class Manifest:
             "stack": self.stack,
             "format": self.format,
             "started_at": self.started_at,
+            "snapshot_at": self.snapshot_at,
             "finished_at": self.finished_at,
             "duration_seconds": self.duration_seconds,
             "bytes": self.bytes,
@@ -442,7 +444,7 @@ def run_backup(
     target: BackupTarget,
     spool_dir: Path | None = None,
     spool_limit_bytes: int | None = None,
-    hooks: BackupHooks = BackupHooks(),  # noqa: B008 - frozen, no state
+    hooks: BackupHooks = BackupHooks(),
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Manifest:
     """Dump, checksum and upload; returns the manifest (``complete`` True) or raises
@@ -512,18 +514,29 @@ def _dump_and_upload(
     with conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
-        row = conn.execute("SELECT pg_export_snapshot(), current_setting('server_version')").fetchone()
+        row = conn.execute(
+            "SELECT pg_export_snapshot(), current_setting('server_version'), clock_timestamp()"
+        ).fetchone()
         assert row is not None  # noqa: S101 - SELECT without FROM returns one row
         snapshot, server_version = str(row[0]), str(row[1])
+        # The moment the dump describes: a drill restores to it and expects the same counts.
+        manifest.snapshot_at = _iso(row[2])
         manifest.tools["server"] = f"PostgreSQL {server_version}"
         upload = _TailUpload(target, dump_key, spool)
         spool.touch()
         process = subprocess.Popen(  # noqa: S603 - fixed tool, arguments are ours
-            [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-password", "-f", str(spool)],
+            [
+                pg_dump,
+                "--format=custom",
+                f"--snapshot={snapshot}",
+                "--no-password",
+                "-f",
+                str(spool),
+            ],
             env=database.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_limit_file_size(spool_limit_bytes),  # noqa: PLW1509 - no threads in child
+            preexec_fn=_limit_file_size(spool_limit_bytes),
         )
         upload.start()
         try:
@@ -546,7 +559,9 @@ def _dump_and_upload(
     upload.join()
     if upload.error is not None:
         upload.abort()
-        raise BackupError(f"upload of {manifest.object} failed: {_describe_aws_error(upload.error)}")
+        raise BackupError(
+            f"upload of {manifest.object} failed: {_describe_aws_error(upload.error)}"
+        )
     s3 = target.account.client("s3")
     try:
         completed = s3.complete_multipart_upload(
@@ -684,7 +699,11 @@ def scratch_database(scratch_url: str | None) -> Iterator[Database]:
                 )
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             yield Database(
-                host=server.host, port=server.port, user="hrms_verify", dbname=name, password=password
+                host=server.host,
+                port=server.port,
+                user="hrms_verify",
+                dbname=name,
+                password=password,
             )
         return
     admin = Database.from_url(scratch_url)
@@ -741,7 +760,9 @@ def verify_backup(
         bucket, key = parse_s3_url(url)
         try:
             head = account.client("s3").head_object(
-                Bucket=bucket, Key=key, **({"VersionId": manifest["version_id"]} if manifest.get("version_id") else {})
+                Bucket=bucket,
+                Key=key,
+                **({"VersionId": manifest["version_id"]} if manifest.get("version_id") else {}),
             )
         except Exception as exc:
             report.problems.append(f"cannot read {url}: {_describe_aws_error(exc)}")
@@ -802,7 +823,9 @@ def verify_backup(
             lost = int(want.get("rows") or 0) - got.rows
             report.problems.append(
                 f"table {table}: {want.get('rows')} rows expected, {got.rows} restored "
-                f"({lost} lost)" if lost > 0 else f"table {table}: {-lost} rows more than expected"
+                f"({lost} lost)"
+                if lost > 0
+                else f"table {table}: {-lost} rows more than expected"
             )
         elif not entry["sha256_match"]:
             report.problems.append(f"table {table}: same row count, different content (sha256)")
