@@ -88,7 +88,8 @@ def test_backup_then_verify_restores_every_row_of_every_tenant(
 ) -> None:
     manifest = run_backup(database=tenants_db, target=_target(staging_sandbox))
 
-    assert manifest.complete and manifest.error is None
+    assert manifest.complete
+    assert manifest.error is None
     assert manifest.object.startswith(
         f"s3://{staging_sandbox.outputs[keys.LOGICAL_BACKUP_BUCKET]}/logical/"
     )
@@ -103,7 +104,8 @@ def test_backup_then_verify_restores_every_row_of_every_tenant(
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["ContentLength"] == manifest.bytes
     stored = [m for m in _manifests(staging_sandbox) if m["object"] == manifest.object]
-    assert stored and stored[0]["complete"] is True
+    assert stored
+    assert stored[0]["complete"] is True
 
     report = verify_backup(manifest.to_dict(), account=staging_sandbox.account)
 
@@ -164,7 +166,8 @@ def test_cli_run_and_verify_write_the_documented_json(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["complete"] is True and manifest["object"].startswith("s3://")
+    assert manifest["complete"] is True
+    assert manifest["object"].startswith("s3://")
     assert manifest["tables"]["people_employee"] == {
         "rows": 15,
         "sha256": manifest["tables"]["people_employee"]["sha256"],
@@ -229,7 +232,8 @@ def test_pg_dump_killed_midway_leaves_nothing_complete(
         )
     _nothing_complete_for(staging_sandbox)
     failed = [m for m in _manifests(staging_sandbox) if "SIGKILL" in (m.get("error") or "")]
-    assert failed and failed[0]["complete"] is False
+    assert failed
+    assert failed[0]["complete"] is False
 
 
 def test_an_object_truncated_after_upload_is_not_marked_complete(
