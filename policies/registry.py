@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from policies import cluster, database, edge, kubernetes, network, observability, tagging
+from policies import (
+    cluster,
+    database,
+    edge,
+    kubernetes,
+    network,
+    observability,
+    storage,
+    tagging,
+)
 from policies.common import HrmsPolicy
 
 PACK_NAME = "hrms-platform"
@@ -12,7 +21,7 @@ PACK_DESCRIPTION = (
     "alarms that page, hardened Kubernetes workloads and complete tagging."
 )
 
-DOMAINS = (database, cluster, network, edge, observability, kubernetes, tagging)
+DOMAINS = (database, storage, cluster, network, edge, observability, kubernetes, tagging)
 
 
 def all_policies() -> list[HrmsPolicy]:

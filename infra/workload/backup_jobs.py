@@ -264,29 +264,19 @@ class BackupJobs(pulumi.ComponentResource):
         outputs_json: pulumi.Output[str] = pulumi.Output.all(**dict(args.stack_outputs)).apply(
             lambda v: json.dumps(v, sort_keys=True)
         )
-        config = k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="hrms-backup-config", namespace=ns, labels=BACKUP_LABELS
-            ),
-            data=pulumi.Output.all(args.database_host, args.database_port, outputs_json).apply(
-                lambda v: {
-                    "DATABASE_HOST": str(v[0]),
-                    "DATABASE_PORT": str(v[1]),
-                    "DATABASE_NAME": args.database_name,
-                    "DATABASE_USER": args.backup_role,
-                    "DATABASE_IAM_AUTH": "true",
-                    "DATABASE_SSLMODE": "require",
-                    "AWS_REGION": args.region,
-                    "AWS_DEFAULT_REGION": args.region,
-                    "HRMS_STACK_OUTPUTS": str(v[2]),
-                }
-            ),
-            opts=k8s_opts,
-        )
-        env_from = [
-            k8s.core.v1.EnvFromSourceArgs(
-                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name="hrms-backup-config")
+        # Plain env, not a ConfigMap: nothing here is secret, and the jobs read it at start.
+        env = [
+            k8s.core.v1.EnvVarArgs(name=name, value=value)
+            for name, value in (
+                ("DATABASE_HOST", args.database_host),
+                ("DATABASE_PORT", pulumi.Output.from_input(args.database_port).apply(str)),
+                ("DATABASE_NAME", args.database_name),
+                ("DATABASE_USER", args.backup_role),
+                ("DATABASE_IAM_AUTH", "true"),
+                ("DATABASE_SSLMODE", "require"),
+                ("AWS_REGION", args.region),
+                ("AWS_DEFAULT_REGION", args.region),
+                ("HRMS_STACK_OUTPUTS", outputs_json),
             )
         ]
         spool = k8s.core.v1.VolumeArgs(
@@ -334,7 +324,7 @@ class BackupJobs(pulumi.ComponentResource):
                                             name=suffix,
                                             image=args.image,
                                             command=command,
-                                            env_from=env_from,
+                                            env=env,
                                             resources=resources,
                                             security_context=_security_context(),
                                             volume_mounts=[spool_mount],
@@ -347,7 +337,7 @@ class BackupJobs(pulumi.ComponentResource):
                     ),
                 ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=[config, *service_accounts]
+                    parent=self, provider=args.provider, depends_on=service_accounts
                 ),
             )
 
