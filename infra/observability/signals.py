@@ -14,6 +14,7 @@ import pulumi
 
 from app.ratelimit.metrics import FAIL_CLOSED, FAIL_OPEN, NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS, Tier, TierName
+from infra.observability.backup_metrics import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
 
 GIB = 1024**3
 
@@ -38,11 +39,6 @@ class Missing(StrEnum):
     NOT_BREACHING = "notBreaching"
     IGNORE = "ignore"
     MISSING = "missing"
-
-
-# Published by `hrmsctl backup status --publish` (scripts/ops/backup_status.py).
-BACKUP_METRIC_NAMESPACE = "HRMS/Backups"
-BACKUP_FAILING_METRIC = "BackupChecksFailing"
 
 
 @dataclass(frozen=True, kw_only=True)

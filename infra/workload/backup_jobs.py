@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 
 from infra.aws_context import aws_context
 from infra.iam import policy_document
-from infra.observability.signals import BACKUP_METRIC_NAMESPACE
+from infra.observability.backup_metrics import BACKUP_METRIC_NAMESPACE
 from infra.workload.app import (
     DNS_PORT,
     HTTPS_PORT,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -53,9 +54,8 @@ def run(
     from scripts.ops.backup import BackupError, BackupTarget, resolve_database, run_backup
     from scripts.ops.stack_outputs import stack_account_outputs
     from stacks import outputs as keys
-    from stacks.offline.console import make_console
 
-    console, err = make_console(), make_console(stderr=True)
+    console, err = Console(), Console(stderr=True)
     try:
         account, outputs = stack_account_outputs(stack, endpoint_url)
         target = BackupTarget(
@@ -105,9 +105,8 @@ def verify(
     from scripts.ops.backup import BackupError, verify_backup
     from scripts.ops.sandbox import stack_region
     from scripts.ops.stack_outputs import stack_account_outputs
-    from stacks.offline.console import make_console
 
-    console, err = make_console(), make_console(stderr=True)
+    console, err = Console(), Console(stderr=True)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     stack = str(manifest.get("stack") or "staging")
     if endpoint_url is None:
@@ -154,9 +153,8 @@ def status(
     from scripts.ops.backup_status import EXIT_ERROR, EXIT_FAILING, backup_status
     from scripts.ops.backup_status import publish as publish_metrics
     from scripts.ops.stack_outputs import stack_account_outputs
-    from stacks.offline.console import make_console
 
-    console, err = make_console(), make_console(stderr=True)
+    console, err = Console(), Console(stderr=True)
     try:
         account, outputs = stack_account_outputs(stack, endpoint_url)
         checks = backup_status(account=account, outputs=outputs, stack=stack)

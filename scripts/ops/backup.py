@@ -38,8 +38,9 @@ import psycopg
 from psycopg import sql
 
 from scripts.ops.aws import Account
-from stacks.offline.engine import REPO_ROOT
 
+# No stacks.offline import: the backup CronJob's image carries only what this needs.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES_JSON = REPO_ROOT / "build" / "serve" / "services.json"
 PREFIX = "logical"
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last

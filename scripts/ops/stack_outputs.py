@@ -1,8 +1,8 @@
 """Where ops commands find a stack's outputs and account: the sandbox, the cluster, or Pulumi.
 
-In order: the local sandbox file when its endpoint is the one asked for; the
-``HRMS_STACK_OUTPUTS`` environment variable (JSON; the backup CronJobs' ConfigMap sets it,
-since pods have no Pulumi CLI); else ``pulumi stack output``.
+In order: the ``HRMS_STACK_OUTPUTS`` environment variable (JSON; the backup CronJobs set
+it, since pods have neither a Pulumi CLI nor the offline engine); the local sandbox file
+when its endpoint is the one asked for; else ``pulumi stack output``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ OUTPUTS_ENV = "HRMS_STACK_OUTPUTS"
 
 
 def stack_account_outputs(stack: str, endpoint_url: str | None) -> tuple[Account, dict[str, Any]]:
+    if os.environ.get(OUTPUTS_ENV):
+        region = os.environ.get("AWS_REGION")
+        if region:
+            outputs = dict(json.loads(os.environ[OUTPUTS_ENV]))
+            return Account(region=region, endpoint_url=endpoint_url), outputs
     from scripts.ops.sandbox import SandboxError, read_state, stack_region
 
     sandbox = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.observability.signals import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
+from infra.observability.backup_metrics import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
 from stacks import outputs
 from stacks.offline.plan import Plan, PlanResource
 from tests.infra.plans import STACKS, one, stack_plan
