@@ -42,9 +42,9 @@ def _seed(conninfo: str, backup_role: str) -> None:
             "name text NOT NULL, email text NOT NULL, notes text, hired date NOT NULL)"
         )
         conn.execute(
-            "INSERT INTO employee SELECT g, g % %s, 'Employee ' || g, "
+            "INSERT INTO employee SELECT g, g %% %s, 'Employee ' || g, "
             "md5(g::text) || '@example.com', repeat(md5((g * 7)::text), 3), "
-            "date '2020-01-01' + (g % 2000) FROM generate_series(1, %s) g",
+            "date '2020-01-01' + (g %% 2000) FROM generate_series(1, %s) g",
             [TENANTS, ROWS],
         )
         conn.execute("ANALYZE employee")
@@ -89,6 +89,9 @@ def main() -> None:
             account.client("s3").create_bucket(
                 Bucket="bench-backups",
                 CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+            )
+            account.client("s3").put_bucket_versioning(
+                Bucket="bench-backups", VersioningConfiguration={"Status": "Enabled"}
             )
             target = BackupTarget(
                 account=account, bucket="bench-backups", kms_key_arn=key, stack="bench"

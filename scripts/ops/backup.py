@@ -576,7 +576,8 @@ def _dump_and_upload(
         raise
     if hooks.on_uploaded is not None:
         hooks.on_uploaded(target.bucket, dump_key)
-    version = completed.get("VersionId")
+    # An unversioned bucket answers "null" (or nothing): there is no version to pin.
+    version = completed.get("VersionId") if completed.get("VersionId") != "null" else None
     _check_stored(s3, target, dump_key, version, size=upload.size, etag=completed["ETag"])
     manifest.bytes = upload.size
     manifest.sha256 = upload.sha256.hexdigest()
