@@ -60,6 +60,9 @@ EXEMPT: dict[str, str] = {
     "aws:autoscaling/tag:Tag": "Discovery tags on the node group's Auto Scaling group for the "
     "Cluster Autoscaler; no data and no access of its own (the autoscaler's IAM policy is "
     "scoped by them).",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "BucketOwnerEnforced turns "
+    "ACLs off; what could still make the bucket public is checked by "
+    "s3-bucket-public-access-blocked and s3-bucket-tls-only.",
     "aws:kms/alias:Alias": "A name for a key; the key itself is checked (kms-key-rotation).",
     "aws:lb/listener:Listener": "TCP listener of the internal NLB, reachable only through the "
     "VPC link and the VPC; TLS terminates at API Gateway.",

@@ -10,6 +10,7 @@ from policies import (
     kubernetes,
     network,
     observability,
+    storage,
     tagging,
 )
 from policies.common import HrmsPolicy
@@ -21,7 +22,17 @@ PACK_DESCRIPTION = (
     "alarms that page, hardened Kubernetes workloads and complete tagging."
 )
 
-DOMAINS = (database, encryption, cluster, network, edge, observability, kubernetes, tagging)
+DOMAINS = (
+    database,
+    encryption,
+    storage,
+    cluster,
+    network,
+    edge,
+    observability,
+    kubernetes,
+    tagging,
+)
 
 
 def all_policies() -> list[HrmsPolicy]:

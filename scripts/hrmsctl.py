@@ -21,8 +21,10 @@ def _root() -> None:
 # Each command module exposes ``register(app)``; keep this list sorted.
 COMMAND_MODULES: tuple[str, ...] = (
     "scripts.commands.accept",
+    "scripts.commands.backup",
     "scripts.commands.catalog",
     "scripts.commands.deploy",
+    "scripts.commands.drill",
     "scripts.commands.parity",
     "scripts.commands.policy",
     "scripts.commands.preview",

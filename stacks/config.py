@@ -40,6 +40,8 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
 _CRON = re.compile(r"^cron\(.+\)$")
+# A Kubernetes CronJob schedule: five space-separated fields.
+_K8S_CRON = re.compile(r"^\S+( \S+){4}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # A fully qualified public name: two or more labels, the last alphabetic (so no IP address).
 _PUBLIC_HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -209,6 +211,12 @@ class BackupConfig:
     copy_region: str | None
     copy_retention_days: int | None
     restore_test_schedule: str
+    # Logical backups (pg_dump to S3) and their monitoring: Kubernetes cron schedules (UTC).
+    logical_schedule: str = "30 2 * * *"
+    logical_retention_days: int = 35
+    status_schedule: str = "*/15 * * * *"
+    # The recovery point objective backup status and its alarm measure against.
+    rpo_minutes: int = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -400,6 +408,14 @@ def _parse_backup(s: _Section, region: str) -> BackupConfig:
         copy_region=copy_region,
         copy_retention_days=copy_retention,
         restore_test_schedule=s.matching("restoreTestSchedule", _CRON, "a cron(...) expression"),
+        logical_schedule=s.matching(
+            "logicalSchedule", _K8S_CRON, "a five-field cron line", "30 2 * * *"
+        ),
+        logical_retention_days=s.integer("logicalRetentionDays", 1, 3650, 35),
+        status_schedule=s.matching(
+            "statusSchedule", _K8S_CRON, "a five-field cron line", "*/15 * * * *"
+        ),
+        rpo_minutes=s.integer("rpoMinutes", 1, 1440, 5),
     )
 
 

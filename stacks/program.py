@@ -23,6 +23,7 @@ from infra.cluster.insights import (
 )
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import DatabaseBackups, DatabaseBackupsArgs
+from infra.database.logical_backups import LogicalBackupBucket, LogicalBackupBucketArgs
 from infra.database.postgres import PostgresDatabase, PostgresDatabaseArgs
 from infra.edge.api import TenantEdge, TenantEdgeArgs
 from infra.image.registry import ImageNotPushedError, ImageRegistry, ImageRegistryArgs
@@ -34,6 +35,7 @@ from infra.observability.signals import AlarmTargets
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 from infra.tagging import MandatoryTags, apply_mandatory_tags
 from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
+from infra.workload.backup_jobs import BackupJobs, BackupJobsArgs
 from stacks import outputs
 from stacks.config import PROJECT, ConfigError, StackConfig, load_stack_config
 
@@ -187,6 +189,15 @@ def main() -> None:
         ),
     )
 
+    # Logical backups (pg_dump) land in their own bucket; the workload's CronJob writes them.
+    logical_backups = LogicalBackupBucket(
+        f"{prefix}-logical-backups",
+        LogicalBackupBucketArgs(
+            retention_days=cfg.backup.logical_retention_days,
+            force_destroy=not cfg.database.deletion_protection,
+        ),
+    )
+
     # Cache
     cache = RateLimitCache(
         f"{prefix}-cache",
@@ -270,6 +281,8 @@ def main() -> None:
                 ],
                 backup_vault_name=backups.vault_name,
                 backup_copies=cfg.backup.copy_region is not None,
+                # Published by the status CronJob, which runs with the workload.
+                backup_status_stack=pulumi.get_stack() if deployed is not None else None,
             ),
             thresholds=cfg.alarms.thresholds,
             subscribers=cfg.alarms.subscribers,
@@ -295,6 +308,10 @@ def main() -> None:
         outputs.BACKUP_PLAN_ID: backups.plan_id,
         outputs.BACKUP_ROLE_ARN: backups.role_arn,
         outputs.RESTORE_TESTING_PLAN_NAME: backups.restore_testing_plan_name,
+        outputs.DB_PARAMETER_GROUP_NAME: database.parameter_group_name,
+        outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
+        outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
+        outputs.BACKUP_RPO_SECONDS: cfg.backup.rpo_minutes * 60,
         outputs.CACHE_REPLICATION_GROUP_ID: cache.replication_group_id,
         outputs.CACHE_ENDPOINT: cache.primary_endpoint_address,
         outputs.CACHE_AUTH_SECRET_ARN: cache.auth_secret_arn,
@@ -315,6 +332,38 @@ def main() -> None:
     }
     if deployed is not None:
         workload, image = deployed
+        BackupJobs(
+            f"{prefix}-backup-jobs",
+            BackupJobsArgs(
+                provider=workload.provider,
+                namespace=cfg.workload.namespace,
+                stack=pulumi.get_stack(),
+                image=image,
+                region=cfg.region,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                vpc_cidr=cfg.network.vpc_cidr,
+                database_host=database.address,
+                database_port=database.port,
+                database_name=database.database_name,
+                database_resource_id=database.resource_id,
+                database_instance_arn=database.instance_arn,
+                bucket_name=logical_backups.bucket_name,
+                bucket_arn=logical_backups.bucket_arn,
+                bucket_kms_key_arn=logical_backups.kms_key_arn,
+                backup_vault_arn=backups.vault_arn,
+                stack_outputs={
+                    outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
+                    outputs.BACKUP_VAULT_NAME: backups.vault_name,
+                    outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
+                    outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
+                    outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
+                },
+                backup_schedule=cfg.backup.logical_schedule,
+                status_schedule=cfg.backup.status_schedule,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[workload]),
+        )
         exports.update(
             {
                 outputs.IMAGE_DIGEST: cfg.workload.image_digest,

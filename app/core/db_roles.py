@@ -8,6 +8,9 @@ Deployed and local layouts are the same (docs/app.md, "Database roles"):
 * the **runtime** role the app connects as has SELECT/INSERT/UPDATE/DELETE on the app's
   tables and nothing else: no ownership, so no TRUNCATE, ALTER, trigger or policy
   changes; the audit table is INSERT/SELECT only; the migration ledger is read-only.
+* the **backup** role (optional) logical backups run as: BYPASSRLS, because a dump made
+  by a role row-level security binds would silently hold one tenant or none; SELECT on
+  every table and sequence and nothing else, so it can read everything and change nothing.
 
 Two entry points, both idempotent:
 
@@ -49,14 +52,22 @@ class RoleLayoutError(RuntimeError):
     """A role exists with attributes that would defeat the layout (e.g. superuser)."""
 
 
+# What pg_dump needs: reading rows and sequence values; nothing that writes.
+BACKUP_TABLE_PRIVILEGES: tuple[str, ...] = ("SELECT",)
+BACKUP_SEQUENCE_PRIVILEGES: tuple[str, ...] = ("SELECT",)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoleLayout:
     owner: str
     runtime: str
+    backup: str | None = None
 
     def __post_init__(self) -> None:
         if not self.owner or not self.runtime or self.owner == self.runtime:
             raise ValueError("owner and runtime must be two different, non-empty role names")
+        if self.backup is not None and self.backup in ("", self.owner, self.runtime):
+            raise ValueError("backup must be a non-empty role name distinct from owner/runtime")
 
 
 def runtime_privileges(table: str) -> tuple[str, ...]:
@@ -114,26 +125,69 @@ def _ensure_role(conn: psycopg.Connection[Any], role: str, *, login: bool) -> No
         )
 
 
+def _ensure_backup_role(conn: psycopg.Connection[Any], role: str) -> None:
+    """A login role that bypasses row-level security and holds nothing but SELECT grants.
+
+    Creating (or altering) a role with BYPASSRLS takes a superuser, or on PostgreSQL 16+ a
+    role that itself has BYPASSRLS; the error then says who must run it once.
+    """
+    ident = sql.Identifier(role)
+    attributes = _role_attributes(conn, role)
+    try:
+        if attributes is None:
+            conn.execute(
+                sql.SQL(
+                    "CREATE ROLE {} LOGIN BYPASSRLS NOSUPERUSER NOCREATEROLE NOREPLICATION "
+                    "NOCREATEDB INHERIT"
+                ).format(ident)
+            )
+        elif not attributes["bypassrls"] or not attributes["login"]:
+            conn.execute(sql.SQL("ALTER ROLE {} LOGIN BYPASSRLS").format(ident))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise RoleLayoutError(
+            f"cannot give {role} BYPASSRLS as this user ({exc.diag.message_primary}): run "
+            f"'CREATE ROLE {role} LOGIN BYPASSRLS' once as a user that may, then re-run"
+        ) from exc
+    attributes = _role_attributes(conn, role) or {}
+    if attributes["createdb"]:
+        conn.execute(sql.SQL("ALTER ROLE {} NOCREATEDB").format(ident))
+    granted = [k for k in ("superuser", "createrole", "replication") if attributes[k]]
+    if granted:
+        raise RoleLayoutError(
+            f"backup role {role} has {', '.join(a.upper() for a in granted)}: it must only read"
+        )
+
+
+def _grant_iam(conn: psycopg.Connection[Any], role: str) -> None:
+    if not _role_exists(conn, RDS_IAM_ROLE):
+        raise RoleLayoutError(
+            f"role {RDS_IAM_ROLE} does not exist: IAM database authentication needs RDS"
+        )
+    conn.execute(
+        sql.SQL("GRANT {} TO {}").format(sql.Identifier(RDS_IAM_ROLE), sql.Identifier(role))
+    )
+
+
 def roles_bootstrap(
     conn: psycopg.Connection[Any], layout: RoleLayout, *, runtime_iam: bool
 ) -> None:
-    """Create or update both roles and every grant; run as the master user, before migrate.
+    """Create or update the roles and every grant; run as the master user, before migrate.
 
     ``conn`` must be in autocommit mode or the caller commits. ``runtime_iam`` makes the
-    runtime role authenticate with RDS IAM tokens (it then cannot use a password).
+    runtime (and backup) role authenticate with RDS IAM tokens (then no password works).
     """
     _ensure_role(conn, layout.owner, login=False)
     _ensure_role(conn, layout.runtime, login=True)
+    if layout.backup is not None:
+        _ensure_backup_role(conn, layout.backup)
     owner, runtime = sql.Identifier(layout.owner), sql.Identifier(layout.runtime)
     runtime_attributes = _role_attributes(conn, layout.runtime) or {}
     if runtime_attributes["createdb"]:
         conn.execute(sql.SQL("ALTER ROLE {} NOCREATEDB").format(runtime))
     if runtime_iam:
-        if not _role_exists(conn, RDS_IAM_ROLE):
-            raise RoleLayoutError(
-                f"role {RDS_IAM_ROLE} does not exist: IAM database authentication needs RDS"
-            )
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(RDS_IAM_ROLE), runtime))
+        _grant_iam(conn, layout.runtime)
+        if layout.backup is not None:
+            _grant_iam(conn, layout.backup)
     cur = conn.cursor()
     row = cur.execute("SELECT current_user, current_database()").fetchone()
     assert row is not None  # noqa: S101 - a SELECT without FROM always returns a row
@@ -151,6 +205,12 @@ def roles_bootstrap(
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), owner),
         sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), runtime),
     ]
+    if layout.backup is not None:
+        backup = sql.Identifier(layout.backup)
+        statements += [
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, backup),
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), backup),
+        ]
     _execute_all(conn, statements)
     _execute_all(conn, _ownership_transfer(conn, layout))
     runtime_grants(conn, layout)
@@ -210,6 +270,18 @@ def runtime_grants(conn: psycopg.Connection[Any], layout: RoleLayout) -> None:
             "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON SEQUENCES TO {}"
         ).format(owner, schema, _privileges(RUNTIME_SEQUENCE_PRIVILEGES), runtime),
     ]
+    # A database laid out before the backup role existed simply has none to grant to.
+    has_backup = layout.backup is not None and _role_exists(conn, layout.backup)
+    backup = sql.Identifier(layout.backup) if has_backup and layout.backup else None
+    if backup is not None:
+        statements += [
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON TABLES TO {}"
+            ).format(owner, schema, _privileges(BACKUP_TABLE_PRIVILEGES), backup),
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON SEQUENCES TO {}"
+            ).format(owner, schema, _privileges(BACKUP_SEQUENCE_PRIVILEGES), backup),
+        ]
     cur = conn.cursor()
     for name, kind in cur.execute(
         "SELECT c.relname, c.relkind FROM pg_class c "
@@ -228,4 +300,12 @@ def runtime_grants(conn: psycopg.Connection[Any], layout: RoleLayout) -> None:
                 _privileges(privileges), keyword, target, runtime
             ),
         ]
+        if backup is not None:
+            read = BACKUP_SEQUENCE_PRIVILEGES if is_sequence else BACKUP_TABLE_PRIVILEGES
+            statements += [
+                sql.SQL("REVOKE ALL ON {} {} FROM {}").format(keyword, target, backup),
+                sql.SQL("GRANT {} ON {} {} TO {}").format(
+                    _privileges(read), keyword, target, backup
+                ),
+            ]
     _execute_all(conn, statements)

@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 
 
 def role_layout() -> RoleLayout:
-    return RoleLayout(owner=settings.DATABASE_OWNER_ROLE, runtime=settings.DATABASE_RUNTIME_ROLE)
+    return RoleLayout(
+        owner=settings.DATABASE_OWNER_ROLE,
+        runtime=settings.DATABASE_RUNTIME_ROLE,
+        backup=getattr(settings, "DATABASE_BACKUP_ROLE", None),
+    )
 
 
 def grant_runtime_after_migrate(*, using: str = "default", **_kwargs: Any) -> None:

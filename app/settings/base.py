@@ -121,6 +121,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # connects as the runtime role.
 DATABASE_OWNER_ROLE = env_str("DATABASE_OWNER_ROLE", "hrms_owner") or "hrms_owner"
 DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "hrms_app") or "hrms_app"
+# Logical backups read as this role (BYPASSRLS, SELECT only); empty: no backup role.
+DATABASE_BACKUP_ROLE = env_str("DATABASE_BACKUP_ROLE", "hrms_backup") or None
 
 REDIS_URL: str | None = env_str("REDIS_URL")
 

@@ -72,6 +72,7 @@ class PostgresDatabase(pulumi.ComponentResource):
     database_name: str
     security_group_id: pulumi.Output[str]
     subnet_group_name: pulumi.Output[str]
+    parameter_group_name: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
     master_user_secret_arn: pulumi.Output[str]
 
@@ -202,6 +203,8 @@ class PostgresDatabase(pulumi.ComponentResource):
         self.database_name = args.database_name
         self.security_group_id = security_group.id
         self.subnet_group_name = subnet_group.name
+        # A restore lands in the default parameter group (no forced TLS) unless given this.
+        self.parameter_group_name = parameters.name
         self.kms_key_arn = key.key_arn
         self.master_user_secret_arn = instance.master_user_secrets.apply(
             lambda secrets: (secrets[0].secret_arn or "") if secrets else ""

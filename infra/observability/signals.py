@@ -14,6 +14,7 @@ import pulumi
 
 from app.ratelimit.metrics import FAIL_CLOSED, FAIL_OPEN, NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS, Tier, TierName
+from infra.observability.backup_metrics import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
 
 GIB = 1024**3
 
@@ -113,6 +114,8 @@ class AlarmTargets:
     backup_vault_name: pulumi.Input[str] | None = None
     # The backup plan copies every recovery point to another region (copy-job alarm).
     backup_copies: bool = False
+    # The stack whose `hrmsctl backup status` CronJob publishes HRMS/Backups metrics.
+    backup_status_stack: str | None = None
     tiers: Mapping[TierName, Tier] = field(default_factory=lambda: dict(TIERS))
 
     def __post_init__(self) -> None:
@@ -596,6 +599,32 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             )
             for key, metric, what in backup_jobs
         ]
+    if targets.backup_status_stack is not None:
+        # AWS publishes no metric for PITR lag, logical backup age or drill results:
+        # the status CronJob checks them every 15 minutes and publishes how many failed.
+        # No datapoint means the checker itself stopped, which is a failure too.
+        specs.append(
+            AlarmSpec(
+                key="backup-status-failing",
+                anchor="backup-status-failing",
+                signal=Signal.DATABASE,
+                summary="hrmsctl backup status found a failing backup check "
+                "(PITR lag over the RPO, stale snapshot, recovery point, logical backup "
+                "or drill), or stopped reporting.",
+                comparison="GreaterThanThreshold",
+                threshold=0,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
+                missing=Missing.BREACHING,
+                metric=Metric(
+                    namespace=BACKUP_METRIC_NAMESPACE,
+                    name=BACKUP_FAILING_METRIC,
+                    dimensions={"Stack": targets.backup_status_stack},
+                    stat="Maximum",
+                    period=1800,
+                ),
+            )
+        )
     keys = [s.key for s in specs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

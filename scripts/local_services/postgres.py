@@ -218,6 +218,15 @@ class AppDatabase:
     owner_password: str
     runtime: str
     runtime_password: str
+    # Logical backups: BYPASSRLS, SELECT only (app/core/db_roles.py).
+    backup: str | None = None
+    backup_password: str = ""
+
+    @property
+    def backup_url(self) -> str | None:
+        if self.backup is None:
+            return None
+        return self.server.url(user=self.backup, password=self.backup_password, dbname=self.name)
 
     @property
     def owner_url(self) -> str:
@@ -237,13 +246,20 @@ def postgres_set_password(server: PostgresServer, *, role: str, password: str) -
 
 
 def postgres_bootstrap_roles(
-    server: PostgresServer, *, database: str, owner: str, runtime: str
+    server: PostgresServer,
+    *,
+    database: str,
+    owner: str,
+    runtime: str,
+    backup: str | None = None,
 ) -> None:
     """What the migration Job does as the RDS master user, here as the local superuser."""
     from app.core.db_roles import RoleLayout, roles_bootstrap
 
     with psycopg.connect(server.superuser_conninfo(database), autocommit=True) as conn:
-        roles_bootstrap(conn, RoleLayout(owner=owner, runtime=runtime), runtime_iam=False)
+        roles_bootstrap(
+            conn, RoleLayout(owner=owner, runtime=runtime, backup=backup), runtime_iam=False
+        )
 
 
 def postgres_app_database(
@@ -252,17 +268,22 @@ def postgres_app_database(
     name: str = "hrms",
     owner: str = "hrms_owner",
     runtime: str = "hrms_app",
+    backup: str | None = "hrms_backup",
     owner_createdb: bool = False,
 ) -> AppDatabase:
-    """Owner and runtime login roles with fresh passwords, ``name`` owned by the owner, grants.
+    """Owner, runtime (and backup) login roles with fresh passwords, ``name`` owned by the
+    owner, grants.
 
     ``owner_createdb`` lets the owner create databases (pytest-django's test database).
     """
     owner_password, runtime_password = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    backup_password = secrets.token_urlsafe(24)
     postgres_create_role(server, name=owner, password=owner_password, createdb=owner_createdb)
     postgres_create_role(server, name=runtime, password=runtime_password)
     postgres_create_database(server, name=name, owner=owner)
-    postgres_bootstrap_roles(server, database=name, owner=owner, runtime=runtime)
+    postgres_bootstrap_roles(server, database=name, owner=owner, runtime=runtime, backup=backup)
+    if backup is not None:
+        postgres_set_password(server, role=backup, password=backup_password)
     return AppDatabase(
         server=server,
         name=name,
@@ -270,4 +291,6 @@ def postgres_app_database(
         owner_password=owner_password,
         runtime=runtime,
         runtime_password=runtime_password,
+        backup=backup,
+        backup_password=backup_password if backup is not None else "",
     )

@@ -4,7 +4,7 @@ Starts a throwaway PostgreSQL (the schema owner ``hrms_owner`` runs the migratio
 app connects as the DML-only ``hrms_app``) and a redis-server, writes
 ``build/serve/services.json``::
 
-    {"database": {"runtime_url": ..., "owner_url": ...}, "redis_url": ...}
+    {"database": {"runtime_url": ..., "owner_url": ..., "backup_url": ...}, "redis_url": ...}
 
 then runs ``scripts/serve.sh`` (migrate, seed, gunicorn) against them. Ctrl-C or SIGTERM
 stops gunicorn, both servers and removes the file. Usage: ``python -m
@@ -34,11 +34,22 @@ RUNNING_MARKER = "HRMS_LOCAL_SERVICES"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def write_services(path: Path, *, runtime_url: str, owner_url: str, redis_url: str) -> None:
+def write_services(
+    path: Path,
+    *,
+    runtime_url: str,
+    owner_url: str,
+    redis_url: str,
+    backup_url: str | None = None,
+) -> None:
     """The file other tools read to reach the services; it holds passwords, so owner-only."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    database = {"runtime_url": runtime_url, "owner_url": owner_url}
+    if backup_url is not None:
+        # hrmsctl backup run reads every tenant through this role.
+        database["backup_url"] = backup_url
     payload = {
-        "database": {"runtime_url": runtime_url, "owner_url": owner_url},
+        "database": database,
         "redis_url": redis_url,
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -73,6 +84,7 @@ def serve(port: str) -> int:
             runtime_url=database.runtime_url,
             owner_url=database.owner_url,
             redis_url=redis.url,
+            backup_url=database.backup_url,
         )
         if stopping:
             return 128 + stopping[0]

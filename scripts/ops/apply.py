@@ -829,6 +829,73 @@ def _bucket(account: Account, r: Resolved) -> dict[str, Any]:
     return {"id": name, "bucket": name, "arn": f"arn:aws:s3:::{name}"}
 
 
+def _bucket_versioning(account: Account, r: Resolved) -> dict[str, Any]:
+    config = r.inputs.get("versioningConfiguration") or {}
+    account.client("s3").put_bucket_versioning(
+        Bucket=r.inputs["bucket"], VersioningConfiguration={"Status": config.get("status")}
+    )
+    return {"id": r.inputs["bucket"]}
+
+
+def _bucket_encryption(account: Account, r: Resolved) -> dict[str, Any]:
+    rules = [
+        {
+            "ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"],
+                **_pick(
+                    rule["applyServerSideEncryptionByDefault"],
+                    {"kmsMasterKeyId": "KMSMasterKeyID"},
+                ),
+            },
+            **_pick(rule, {"bucketKeyEnabled": "BucketKeyEnabled"}),
+        }
+        for rule in r.inputs.get("rules") or []
+    ]
+    account.client("s3").put_bucket_encryption(
+        Bucket=r.inputs["bucket"], ServerSideEncryptionConfiguration={"Rules": rules}
+    )
+    return {"id": r.inputs["bucket"]}
+
+
+def _bucket_public_access(account: Account, r: Resolved) -> dict[str, Any]:
+    names = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    config = {n[:1].upper() + n[1:]: bool(r.inputs.get(n)) for n in names}
+    account.client("s3").put_public_access_block(
+        Bucket=r.inputs["bucket"], PublicAccessBlockConfiguration=config
+    )
+    return {"id": r.inputs["bucket"]}
+
+
+def _bucket_ownership(account: Account, r: Resolved) -> dict[str, Any]:
+    rule = r.inputs.get("rule") or {}
+    account.client("s3").put_bucket_ownership_controls(
+        Bucket=r.inputs["bucket"],
+        OwnershipControls={"Rules": [{"ObjectOwnership": rule.get("objectOwnership")}]},
+    )
+    return {"id": r.inputs["bucket"]}
+
+
+def _bucket_lifecycle(account: Account, r: Resolved) -> dict[str, Any]:
+    rules = []
+    for rule in r.inputs.get("rules") or []:
+        converted: dict[str, Any] = {"ID": rule["id"], "Status": rule["status"]}
+        if rule.get("filter") is not None:
+            converted["Filter"] = {"Prefix": rule["filter"].get("prefix", "")}
+        if rule.get("expiration") is not None:
+            converted["Expiration"] = {"Days": int(rule["expiration"]["days"])}
+        if rule.get("noncurrentVersionExpiration") is not None:
+            days = rule["noncurrentVersionExpiration"]["noncurrentDays"]
+            converted["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(days)}
+        if rule.get("abortIncompleteMultipartUpload") is not None:
+            days = rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
+            converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(days)}
+        rules.append(converted)
+    account.client("s3").put_bucket_lifecycle_configuration(
+        Bucket=r.inputs["bucket"], LifecycleConfiguration={"Rules": rules}
+    )
+    return {"id": r.inputs["bucket"]}
+
+
 def pascal_lower(node: Mapping[str, Any]) -> dict[str, Any]:
     """EKS takes camelCase: pass the plan's object through with lists kept as lists."""
     return {k: (list(v) if isinstance(v, list | tuple) else v) for k, v in node.items()}
@@ -886,6 +953,13 @@ CREATORS: dict[str, Creator] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
+    "aws:s3/bucketVersioning:BucketVersioning": _bucket_versioning,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        _bucket_encryption
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_public_access,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_ownership,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_lifecycle,
 }
 
 # What moto (5.x) has no API for; listed in the sandbox file instead of being faked.
@@ -903,6 +977,9 @@ UNSUPPORTED: dict[str, str] = {
         "moto does not keep per-method stage settings"
     ),
     "aws:apigateway/account:Account": "moto keeps no API Gateway account logging role",
+    # moto enforces bucket policies; the sandbox serves plain HTTP on loopback, so the
+    # TLS-only Deny would refuse every call. The policy pack checks the policy instead.
+    "aws:s3/bucketPolicy:BucketPolicy": "the sandbox speaks plain HTTP (TLS-only policy)",
 }
 
 

@@ -385,6 +385,34 @@ MUTATIONS: list[Mutation] = [
     Mutation("aws-required-tags", "kms", "tags.Owner", DELETE),
     Mutation("aws-required-tags", "vpc", "tags.DataClassification", ""),
     Mutation("aws-required-tags", "cluster", "tags.Environment", "qa"),
+    Mutation(
+        "s3-bucket-public-access-blocked",
+        "backups-public-access",
+        "restrictPublicBuckets",
+        False,
+        flagged="backups-bucket",
+    ),
+    Mutation(
+        "s3-bucket-versioned",
+        "backups-versioning",
+        "versioningConfiguration.status",
+        "Suspended",
+        flagged="backups-bucket",
+    ),
+    Mutation(
+        "s3-bucket-lifecycle",
+        "backups-lifecycle",
+        "rules.0.expiration",
+        DELETE,
+        flagged="backups-bucket",
+    ),
+    Mutation(
+        "s3-bucket-lifecycle",
+        "backups-lifecycle",
+        "rules.0.noncurrentVersionExpiration",
+        DELETE,
+        flagged="backups-bucket",
+    ),
 ]
 
 # Compliant variations: each must leave its rule silent (no false positive on the edge case).

@@ -573,6 +573,44 @@ def baseline(stack: str) -> dict[str, Any]:
             ["ns"],
         ),
     ]
+    # A bucket of backups and its configuration resources (policies/storage.py).
+    spec += [
+        ("backups-bucket", "aws:s3/bucket:Bucket", {"bucket": "hrms-backups", "tags": t}, []),
+        (
+            "backups-public-access",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            {
+                "bucket": "hrms-backups",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            ["backups-bucket"],
+        ),
+        (
+            "backups-versioning",
+            "aws:s3/bucketVersioning:BucketVersioning",
+            {"bucket": "hrms-backups", "versioningConfiguration": {"status": "Enabled"}},
+            ["backups-bucket"],
+        ),
+        (
+            "backups-lifecycle",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            {
+                "bucket": "hrms-backups",
+                "rules": [
+                    {
+                        "id": "expire",
+                        "status": "Enabled",
+                        "expiration": {"days": 35},
+                        "noncurrentVersionExpiration": {"noncurrentDays": 7},
+                    }
+                ],
+            },
+            ["backups-bucket"],
+        ),
+    ]
     by_name = {name: urn(stack, type_, name) for name, type_, _, _ in spec}
     return {
         "stack": stack,

@@ -91,6 +91,27 @@ REAL_MUTATIONS = [
         RDS,
     ),
     RealMutation("backup-plan-rules", "aws:backup/plan:Plan", "rules.0.lifecycle.deleteAfter", 1),
+    RealMutation(
+        "s3-bucket-public-access-blocked",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "blockPublicPolicy",
+        False,
+        "aws:s3/bucket:Bucket",
+    ),
+    RealMutation(
+        "s3-bucket-versioned",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        REMOVE,
+        None,
+        "aws:s3/bucket:Bucket",
+    ),
+    RealMutation(
+        "s3-bucket-lifecycle",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "rules.0.expiration",
+        DELETE,
+        "aws:s3/bucket:Bucket",
+    ),
     RealMutation("eks-private-endpoint", EKS, "vpcConfig.endpointPrivateAccess", False),
     RealMutation(
         "eks-public-endpoint-restricted",

@@ -65,7 +65,7 @@ def test_db_postgres_make_serve(tmp_path: Path) -> None:
         assert set(services) == {"database", "redis_url"}
         database = services["database"]
         assert isinstance(database, dict)
-        assert set(database) == {"runtime_url", "owner_url"}
+        assert set(database) == {"runtime_url", "owner_url", "backup_url"}
         assert SERVICES_JSON.stat().st_mode & 0o077 == 0, "it holds passwords: owner-only"
         runtime, owner = urlsplit(database["runtime_url"]), urlsplit(database["owner_url"])
         assert (runtime.username, owner.username) == ("hrms_app", "hrms_owner")

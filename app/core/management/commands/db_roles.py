@@ -1,4 +1,4 @@
-"""``manage.py db_roles [--apply] [--runtime-auth iam|password]``: the owner/runtime role layout.
+"""``manage.py db_roles [--apply] [--runtime-auth iam|password]``: owner, runtime, backup roles.
 
 Connects with the default database settings, which for ``--apply`` must be the RDS
 master user (or a local superuser). Without ``--apply`` it only reports what it would
@@ -43,21 +43,26 @@ class Command(BaseCommand):
             user, database = cursor.fetchone()
             cursor.execute(
                 "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) ORDER BY rolname",
-                [[layout.owner, layout.runtime]],
+                [[layout.owner, layout.runtime, layout.backup]],
             )
             existing = {row[0] for row in cursor.fetchall()}
         plan = [
             f"{'check' if role in existing else 'create'} role {role} ({what})"
             for role, what in ((layout.owner, "schema owner, NOLOGIN"), (layout.runtime, "runtime"))
         ]
+        if layout.backup is not None:
+            verb = "check" if layout.backup in existing else "create"
+            plan.append(f"{verb} role {layout.backup} (backup: BYPASSRLS, SELECT only)")
         plan += [
             f"let {user} act as {layout.owner}; CONNECT on {database}; schema public: "
             f"USAGE+CREATE to {layout.owner}, USAGE to {layout.runtime}",
             f"hand every table, sequence and function in public to {layout.owner}",
-            f"default privileges and exact table grants for {layout.runtime}",
+            f"default privileges and exact table grants for {layout.runtime}"
+            + (f" and {layout.backup} (SELECT)" if layout.backup is not None else ""),
         ]
         if iam:
-            plan.append(f"grant rds_iam to {layout.runtime} (IAM token login only)")
+            iam_roles = [r for r in (layout.runtime, layout.backup) if r is not None]
+            plan.append(f"grant rds_iam to {', '.join(iam_roles)} (IAM token login only)")
         if not options["apply"]:
             self.stdout.write("db_roles: dry run (--apply to make the changes):")
             for step in plan:
