@@ -611,6 +611,10 @@ def baseline(stack: str) -> dict[str, Any]:
             ["backups-bucket"],
         ),
     ]
+    # Every bucket meets every bucket rule: the backups bucket is encrypted and TLS-only like
+    # the exports bucket, which is private, versioned and expiring like the backups bucket.
+    spec += _bucket_encryption("backups-bucket", "hrms-backups")
+    spec += _bucket_storage("exports", "hrms-exports")
     by_name = {name: urn(stack, type_, name) for name, type_, _, _ in spec}
     return {
         "stack": stack,
@@ -683,3 +687,89 @@ def mutate(plan: dict[str, Any], m: Mutation) -> dict[str, Any]:
 
 def names(resources: Iterable[dict[str, Any]]) -> list[str]:
     return [r["name"] for r in resources]
+
+
+def _bucket_encryption(bucket: str, name: str) -> list[tuple[str, str, dict[str, Any], list[str]]]:
+    """SSE-KMS with the customer key and a TLS-only policy for one bucket."""
+    return [
+        (
+            f"{bucket}-sse",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            {
+                "bucket": name,
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": ARN,
+                        },
+                        "bucketKeyEnabled": True,
+                    }
+                ],
+            },
+            [bucket, "kms"],
+        ),
+        (
+            f"{bucket}-policy",
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {
+                "bucket": name,
+                "policy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "TlsOnly",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    }
+                ),
+            },
+            [bucket],
+        ),
+    ]
+
+
+def _bucket_storage(bucket: str, name: str) -> list[tuple[str, str, dict[str, Any], list[str]]]:
+    """Public access blocked, versioning and a lifecycle for one bucket."""
+    return [
+        (
+            f"{bucket}-public-access",
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            {
+                "bucket": name,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            [bucket],
+        ),
+        (
+            f"{bucket}-versioning",
+            "aws:s3/bucketVersioning:BucketVersioning",
+            {"bucket": name, "versioningConfiguration": {"status": "Enabled"}},
+            [bucket],
+        ),
+        (
+            f"{bucket}-lifecycle",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            {
+                "bucket": name,
+                "rules": [
+                    {
+                        "id": "expire",
+                        "status": "Enabled",
+                        "expiration": {"days": 35},
+                        "noncurrentVersionExpiration": {"noncurrentDays": 7},
+                    }
+                ],
+            },
+            [bucket],
+        ),
+    ]
