@@ -46,11 +46,16 @@ def set_db_tenant(tenant_id: int | None, *, using: str = "default") -> None:
     if not connections[using].in_atomic_block:
         # Outside a transaction a local setting would vanish with the statement.
         raise RuntimeError("set_db_tenant must be called inside transaction.atomic()")
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config(%s, %s, true)",
-            [SETTING, "" if tenant_id is None else str(int(tenant_id))],
+    connection = connections[using]
+    value = "" if tenant_id is None else str(int(tenant_id))
+    if getattr(connection, "defers_tenant_binding", False):
+        # app.core.db_backend sends it in front of the next statement, same round trip.
+        connection.tenant_binding_defer(  # type: ignore[attr-defined]
+            f"SELECT set_config('{SETTING}', '{value}', true)"
         )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, value])
 
 
 @contextmanager
