@@ -59,6 +59,34 @@ def set_db_tenant(tenant_id: int | None, *, using: str = "default") -> None:
 
 
 @contextmanager
+def tenant_bound_statement(tenant_id: int, *, using: str = "default") -> Iterator[None]:
+    """The block's first statement sees only ``tenant_id``'s rows; for one-query lookups.
+
+    With ``app.core.db_backend`` outside a transaction, the binding and that statement
+    go in one message, which PostgreSQL runs as one implicit transaction: one round trip
+    instead of BEGIN, statement, COMMIT. Any later statement in the block is unbound and
+    sees no tenant rows at all. Elsewhere this is a short ``transaction.atomic`` with
+    ``set_db_tenant``, as before.
+    """
+    connection = connections[using]
+    if _is_postgres(using):
+        connection.ensure_connection()
+    if getattr(connection, "defers_tenant_binding", False) and connection.get_autocommit():
+        tenant_id_var.set(tenant_id)
+        connection.tenant_binding_defer(  # type: ignore[attr-defined]
+            f"SELECT set_config('{SETTING}', '{int(tenant_id)}', true)"
+        )
+        try:
+            yield
+        finally:
+            connection.tenant_binding_take()  # type: ignore[attr-defined]
+        return
+    with transaction.atomic(using=using):
+        set_db_tenant(tenant_id, using=using)
+        yield
+
+
+@contextmanager
 def tenant_scope(tenant_id: int, *, using: str = "default") -> Iterator[None]:
     """Run the block in a transaction whose queries see only ``tenant_id``'s rows.
 

@@ -44,9 +44,10 @@ def _assert_bound(world: TenantWorld, statements: list[str]) -> None:
     assert len(bound) == 2, statements  # the limiter's token check and the view's first query
 
 
-# API key; BEGIN, token check with the binding, COMMIT (the limiter's check); BEGIN, the
-# page with the binding, COMMIT (the view). Was 10 with a health check and two bindings.
-READ_ROUND_TRIPS = 7
+# API key; token check with the binding in one message, its own implicit transaction
+# (the limiter's check); BEGIN, the page with the binding, COMMIT (the view). Was 10:
+# a health check, and two transactions each with a binding of its own.
+READ_ROUND_TRIPS = 5
 
 
 def test_list_round_trips(tenant_a: TenantWorld) -> None:
@@ -74,9 +75,9 @@ def test_write_has_no_standalone_binding(tenant_a: TenantWorld) -> None:
     }
     statements = _captured(tenant_a, "post", "/api/v1/employees/", data=body, format="json")
     _assert_bound(tenant_a, statements)
-    # API key, the limiter's transaction (3), then BEGIN, savepoint with the binding,
+    # API key, the limiter's bound token check, then BEGIN, savepoint with the binding,
     # tenant lock, uniqueness check, insert, audit insert, release, COMMIT.
-    assert len(statements) <= 12, statements
+    assert len(statements) <= 10, statements
 
 
 def test_binding_without_statement_ends_with_its_transaction(tenant_a: TenantWorld) -> None:
@@ -90,6 +91,16 @@ def test_binding_without_statement_ends_with_its_transaction(tenant_a: TenantWor
         assert current_db_tenant_id() is None
     sent = [q["sql"] for q in queries.captured_queries]
     assert sent[1].startswith("SELECT NULLIF"), sent
+
+
+def test_limiter_token_check_is_one_bound_message(tenant_a: TenantWorld) -> None:
+    statements = _captured(tenant_a, "get", "/api/v1/employees/")
+    token_check = statements[1]
+    assert token_check.startswith(_binding(tenant_a))
+    assert "tenants_accesstoken" in token_check
+    assert "BEGIN" not in statements[:2]
+    # The binding ended with that message: the connection is unbound again.
+    assert current_db_tenant_id() is None
 
 
 def test_server_side_cursor_is_bound(tenant_a: TenantWorld) -> None:
