@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK ?= staging
 PORT ?= 8000
 
-.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-plan bench-backup clean
+.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-app bench-plan bench-backup clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -69,10 +69,13 @@ up: setup ## real `pulumi up` for STACK=staging|prod with the policy pack and it
 destroy: setup ## real `pulumi destroy` for STACK (only a disposable stack; prod refuses)
 	@$(BIN)/hrmsctl destroy --stack $(STACK)
 
-bench: bench-ratelimit bench-plan bench-backup ## all benchmarks (JSON in build/bench/)
+bench: bench-ratelimit bench-app bench-plan bench-backup ## all benchmarks (JSON in build/bench/)
 
 bench-ratelimit: sysdeps setup ## rate limiter overhead and overshoot vs django-ratelimit
 	$(BIN)/python -m scripts.bench.ratelimit
+
+bench-app: sysdeps setup ## tenant API throughput vs a bare Django view (PostgreSQL, RLS, Redis)
+	$(BIN)/python -m scripts.bench.app
 
 bench-plan: setup ## plan synthesis time, per-resource cost, import time and memory
 	$(BIN)/python -m scripts.bench.plan

@@ -56,7 +56,7 @@ def database_settings_from_secret(
 ) -> dict[str, Any]:
     username, password = database_credentials_from_secret(secret_arn=secret_arn, client=client)
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "app.core.db_backend",
         "HOST": host,
         "PORT": port,
         "NAME": name,

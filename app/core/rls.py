@@ -46,11 +46,44 @@ def set_db_tenant(tenant_id: int | None, *, using: str = "default") -> None:
     if not connections[using].in_atomic_block:
         # Outside a transaction a local setting would vanish with the statement.
         raise RuntimeError("set_db_tenant must be called inside transaction.atomic()")
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config(%s, %s, true)",
-            [SETTING, "" if tenant_id is None else str(int(tenant_id))],
+    connection = connections[using]
+    value = "" if tenant_id is None else str(int(tenant_id))
+    if getattr(connection, "defers_tenant_binding", False):
+        # app.core.db_backend sends it in front of the next statement, same round trip.
+        connection.tenant_binding_defer(  # type: ignore[attr-defined]
+            f"SELECT set_config('{SETTING}', '{value}', true)"
         )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, value])
+
+
+@contextmanager
+def tenant_bound_statement(tenant_id: int, *, using: str = "default") -> Iterator[None]:
+    """The block's first statement sees only ``tenant_id``'s rows; for one-query lookups.
+
+    With ``app.core.db_backend`` outside a transaction, the binding and that statement
+    go in one message, which PostgreSQL runs as one implicit transaction: one round trip
+    instead of BEGIN, statement, COMMIT. Any later statement in the block is unbound and
+    sees no tenant rows at all. Elsewhere this is a short ``transaction.atomic`` with
+    ``set_db_tenant``, as before.
+    """
+    connection = connections[using]
+    if _is_postgres(using):
+        connection.ensure_connection()
+    if getattr(connection, "defers_tenant_binding", False) and connection.get_autocommit():
+        tenant_id_var.set(tenant_id)
+        connection.tenant_binding_defer(  # type: ignore[attr-defined]
+            f"SELECT set_config('{SETTING}', '{int(tenant_id)}', true)"
+        )
+        try:
+            yield
+        finally:
+            connection.tenant_binding_take()  # type: ignore[attr-defined]
+        return
+    with transaction.atomic(using=using):
+        set_db_tenant(tenant_id, using=using)
+        yield
 
 
 @contextmanager

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from app.core.serializers import StrictFieldsMixin
+from app.core.serializers import FlatRepresentationMixin, StrictFieldsMixin
 from app.people.models import Department, Employee
 
 
-class DepartmentSerializer(StrictFieldsMixin, serializers.ModelSerializer[Department]):
+class DepartmentSerializer(
+    FlatRepresentationMixin, StrictFieldsMixin, serializers.ModelSerializer[Department]
+):
     class Meta:
         model = Department
         fields = ["id", "name", "code", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class EmployeeSerializer(StrictFieldsMixin, serializers.ModelSerializer[Employee]):
+class EmployeeSerializer(
+    FlatRepresentationMixin, StrictFieldsMixin, serializers.ModelSerializer[Employee]
+):
     # Plain integers: existence is checked by services against the caller's tenant only.
     department = serializers.IntegerField(
         source="department_id", allow_null=True, required=False, min_value=1

@@ -99,11 +99,13 @@ def database_from_env(default_url: str) -> dict[str, Any]:
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
-    password_file = env_str("DATABASE_PASSWORD_FILE")
-    if password_file and config["ENGINE"].endswith("postgresql"):
-        # Re-read for every new connection: a rotated password needs no restart.
+    if config["ENGINE"].endswith("postgresql"):
+        # Fewer round trips per request (tenant binding, health checks): docs/performance.md.
         config["ENGINE"] = "app.core.db_backend"
-        config["PASSWORD_SOURCE"] = {"kind": "file", "path": password_file}
+        password_file = env_str("DATABASE_PASSWORD_FILE")
+        if password_file:
+            # Re-read for every new connection: a rotated password needs no restart.
+            config["PASSWORD_SOURCE"] = {"kind": "file", "path": password_file}
     name = str(config.get("NAME") or "")
     if config["ENGINE"].endswith("sqlite3"):
         config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)

@@ -69,7 +69,7 @@ def _credentials_database() -> dict[str, Any]:
         return secret_config
     env_required("DATABASE_URL", why="set DATABASE_URL, DATABASE_IAM_AUTH or DATABASE_SECRET_ARN")
     config = database_from_env("")
-    if config["ENGINE"].endswith("postgresql"):
+    if config["ENGINE"] == "app.core.db_backend":  # PostgreSQL (app/settings/base.py)
         config.setdefault("OPTIONS", {}).setdefault(
             "sslmode", env_str("DATABASE_SSLMODE", "require")
         )

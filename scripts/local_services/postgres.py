@@ -83,8 +83,14 @@ def _run(argv: list[str], run_as: str | None, *, what: str) -> None:
         raise PostgresError(f"{what} failed ({result.returncode}): {result.stderr.strip()}")
 
 
-def postgres_start(*, fast: bool = True, host: str = "127.0.0.1") -> PostgresServer:
-    """Initialise a new cluster in a temp dir and start it; ``fast`` trades durability for speed."""
+def postgres_start(
+    *, fast: bool = True, host: str = "127.0.0.1", extra_settings: tuple[str, ...] = ()
+) -> PostgresServer:
+    """Initialise a new cluster in a temp dir and start it; ``fast`` trades durability for speed.
+
+    ``extra_settings`` are more server settings, ``name=value`` each (benchmarks load
+    ``pg_stat_statements`` to count statements).
+    """
     bin_dir = find_bin_dir()
     run_as = SERVER_OS_USER if os.geteuid() == 0 else None
     base_dir = Path(tempfile.mkdtemp(prefix="hrms-pg-"))
@@ -119,6 +125,7 @@ def postgres_start(*, fast: bool = True, host: str = "127.0.0.1") -> PostgresSer
         ]
         if fast:
             settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        settings += [f"-c {setting}" for setting in extra_settings]
         last_error: PostgresError | None = None
         for _attempt in range(3):  # another process may grab the free port first
             port = free_port(host)

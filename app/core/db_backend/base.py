@@ -1,20 +1,64 @@
-"""PostgreSQL backend: the password fetched per connection (app/core/db_credentials.py).
+"""PostgreSQL backend: per-connection passwords, and the round trips a request needs kept few.
 
-Settings: ``"ENGINE": "app.core.db_backend"`` and ``"PASSWORD_SOURCE": {"kind": "rds-iam",
-"region": ...}`` or ``{"kind": "file", "path": ...}``; everything else as for
-``django.db.backends.postgresql``. Without ``PASSWORD_SOURCE`` it behaves exactly like it.
+Settings: ``"ENGINE": "app.core.db_backend"`` and optionally ``"PASSWORD_SOURCE":
+{"kind": "rds-iam", "region": ...}`` or ``{"kind": "file", "path": ...}``; everything
+else as for ``django.db.backends.postgresql``. On top of Django's backend:
+
+* The row-level security binding (``app.core.rls.set_db_tenant``) is not a statement of
+  its own: it is sent in front of the transaction's next statement, in the same round
+  trip, so it still runs before anything else the transaction does. A binding with no
+  statement after it is dropped at commit or rollback, never carried into another
+  transaction.
+* The per-request health check (``SELECT 1``) is skipped when the connection committed
+  a transaction within the last ``HEALTH_CHECK_GRACE_S``: under load every request
+  would otherwise pay a round trip to learn what the previous one just proved. A
+  connection that broke inside that second fails its request, which marks it unusable,
+  and Django replaces it before the next one.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db.backends.postgresql import base
 
 from app.core.db_credentials import connection_password
 
+HEALTH_CHECK_GRACE_S = 1.0
+# Django's psycopg 3 client-side-binding cursor; the stubs do not describe it.
+_ClientCursor: Any = base.Cursor
+
+
+class TenantBindingCursor(_ClientCursor):  # type: ignore[misc]
+    """psycopg's client-side-binding cursor that sends a pending binding with the next statement."""
+
+    wrapper: DatabaseWrapper | None = None
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        binding = self.wrapper.tenant_binding_take() if self.wrapper is not None else None
+        if binding is None:
+            return super().execute(query, params, **kwargs)
+        if not isinstance(query, str):  # composed SQL: send the binding on its own
+            super().execute(binding)
+            return super().execute(query, params, **kwargs)
+        # Client-side binding sends both statements in one message; the binding's own
+        # result comes first and is skipped, so callers see only their statement's.
+        super().execute(f"{binding}; {query}", params, **kwargs)
+        self.nextset()
+        return self
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
+        binding = self.wrapper.tenant_binding_take() if self.wrapper is not None else None
+        if binding is not None:
+            super().execute(binding)
+        return super().executemany(query, params_seq, **kwargs)
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    _tenant_binding: str | None = None
+    _committed_at: float = float("-inf")
+
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         source = self.settings_dict.get("PASSWORD_SOURCE")
@@ -28,3 +72,55 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 user=str(params.get("user") or ""),
             )
         return params
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if connection.cursor_factory is base.Cursor:  # not with server-side binding
+            connection.cursor_factory = TenantBindingCursor
+        return connection
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        if name is not None and self._tenant_binding is not None:
+            # A server-side cursor (QuerySet.iterator) is not ours: bind before it opens.
+            self.connection.execute(self.tenant_binding_take())
+        cursor = super().create_cursor(name)
+        if isinstance(cursor, TenantBindingCursor):
+            cursor.wrapper = self
+        return cursor
+
+    # The row-level security binding (app/core/rls.py).
+    @property
+    def defers_tenant_binding(self) -> bool:
+        return self.connection is not None and self.connection.cursor_factory is TenantBindingCursor
+
+    def tenant_binding_defer(self, statement: str) -> None:
+        """Send ``statement`` (a literal ``SELECT set_config(...)``) with the next one."""
+        self._tenant_binding = statement
+
+    def tenant_binding_take(self) -> str | None:
+        binding, self._tenant_binding = self._tenant_binding, None
+        return binding
+
+    def _commit(self) -> None:
+        self._tenant_binding = None
+        super()._commit()  # type: ignore[misc]
+        self._committed_at = time.monotonic()
+
+    def _rollback(self) -> None:
+        self._tenant_binding = None
+        super()._rollback()  # type: ignore[misc]
+
+    def _close(self) -> None:
+        self._tenant_binding = None
+        super()._close()  # type: ignore[misc]
+
+    def close_if_health_check_failed(self) -> None:
+        if (
+            self.connection is not None
+            and self.health_check_enabled  # type: ignore[attr-defined]
+            and not self.health_check_done
+            and time.monotonic() - self._committed_at < HEALTH_CHECK_GRACE_S
+        ):
+            self.health_check_done: bool = True
+            return
+        super().close_if_health_check_failed()
