@@ -27,7 +27,8 @@ sysdeps: ## install PostgreSQL/Redis server packages when missing (Debian, root)
 
 test: sysdeps setup ## the whole suite: lint, type checks and tests against real services
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	@# One worker per core: each worker shares one PostgreSQL, one Redis and one sandbox.
+	$(BIN)/pytest -n auto --durations=15
 
 pytest: setup ## tests only (pass ARGS=...)
 	$(BIN)/pytest $(ARGS)
