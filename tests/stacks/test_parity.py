@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -87,13 +88,21 @@ def test_declared_differences_pass_with_their_reason() -> None:
         network("prod", multi_az=True, nat_count=3),
         allowed,
     )
-    assert report.ok
     assert {d.reason for d in report.differences} == {
         "standby only in prod",
         "one NAT per AZ in prod",
     }
+    assert report.undeclared == []
+    # The third declaration matches nothing: stale, and a stale declaration fails.
     assert [u.property for u in report.unused] == ["tags.Unused"]
-    assert report.to_dict()["ok"] is True
+    assert not report.ok
+    assert report.to_dict()["ok"] is False
+    assert report.to_dict()["staleCount"] == 1
+    assert compare(
+        network("staging", multi_az=False, nat_count=1),
+        network("prod", multi_az=True, nat_count=3),
+        allowed[:2],
+    ).ok
 
 
 def test_glob_treats_brackets_literally() -> None:
@@ -161,3 +170,58 @@ def test_option_differences_are_compared_and_can_be_declared() -> None:
     assert compare(staging, prod, [declared]).ok
     # Equal options (the same ignoreChanges in both) are no difference.
     assert compare(staging, protected_db("prod", protect=False), []).differences == []
+
+
+def tagged_bucket(stack: str, tags: dict[str, str], **extra: Any) -> Plan:
+    def program() -> None:
+        aws.s3.Bucket(f"hrms-{stack}-exports", tags=tags, **extra)
+
+    return synthesize(program, stack=stack)
+
+
+@pytest.mark.parametrize(
+    ("staging_tags", "prod_tags", "expected"),
+    [
+        ({"Team": "hr"}, {}, ("hr", None)),
+        ({}, {"Team": "hr"}, (None, "hr")),
+    ],
+    ids=["staging-only", "prod-only"],
+)
+def test_a_property_set_in_one_stack_only_is_a_difference(
+    staging_tags: dict[str, str], prod_tags: dict[str, str], expected: tuple[Any, Any]
+) -> None:
+    base = {"Owner": "platform"}
+    report = compare(
+        tagged_bucket("staging", base | staging_tags),
+        tagged_bucket("prod", base | prod_tags),
+        [],
+    )
+    assert not report.ok
+    assert [(d.path, d.staging, d.prod) for d in report.undeclared] == [("tags.Team", *expected)]
+    declared = AllowedDifference(resource="*", property="tags.Team", reason="prod-only team tag")
+    assert compare(
+        tagged_bucket("staging", base | staging_tags),
+        tagged_bucket("prod", base | prod_tags),
+        [declared],
+    ).ok
+
+
+def test_a_whole_block_set_in_one_stack_only_is_a_difference() -> None:
+    versioning = {"versioning": aws.s3.BucketVersioningArgs(enabled=True)}
+    report = compare(tagged_bucket("staging", {}), tagged_bucket("prod", {}, **versioning), [])
+    assert [(d.path, d.staging) for d in report.undeclared] == [("versioning", None)]
+    assert report.undeclared[0].prod == {"enabled": True}
+
+
+def test_stale_declaration_alone_fails_the_comparison() -> None:
+    same = (
+        network("staging", multi_az=True, nat_count=1),
+        network("prod", multi_az=True, nat_count=1),
+    )
+    stale = AllowedDifference(
+        resource="aws:rds/instance:Instance::hrms-{stack}-db", property="multiAz", reason="was"
+    )
+    report = compare(*same, [stale])
+    assert report.differences == []
+    assert report.unused == [stale]
+    assert not report.ok
