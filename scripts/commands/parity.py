@@ -58,7 +58,10 @@ def parity(
     if report.undeclared:
         console.print(parity_table(report))
     console.print(parity_summary(report))
+    hidden = "" if show_declared or not report.declared else " (--show-declared lists them)"
     if not report.ok:
+        if hidden:
+            console.print(f"{len(report.declared)} declared difference(s) not shown{hidden}")
         err.print(
             f"[red]parity fails:[/] {len(report.undeclared)} undeclared difference(s) and "
             f"{len(report.unused)} stale declaration(s) between {staging_plan.stack} and "
@@ -66,7 +69,6 @@ def parity(
             "stacks/parity.yaml and remove declarations that match nothing"
         )
         raise typer.Exit(1)
-    hidden = "" if show_declared or not report.declared else " (--show-declared lists them)"
     console.print(f"[green]parity holds[/]: every difference is declared{hidden}")
 
 

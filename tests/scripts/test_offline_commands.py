@@ -69,10 +69,15 @@ def test_preview_rejects_unknown_stack(cli: typer.Typer) -> None:
 
 def test_parity_passes_on_identical_plans(cli: typer.Typer, staging_preview: Path) -> None:
     path = staging_preview / "plan" / "staging.json"
+    # No declarations: against the committed ones identical plans leave every entry stale.
+    allowed = staging_preview / "none.yaml"
+    allowed.write_text("allowed: []\n")
     result = CliRunner().invoke(
         cli,
         [
             "parity",
+            "--allowed",
+            str(allowed),
             "--staging",
             str(path),
             "--prod",
