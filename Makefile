@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK ?= staging
 PORT ?= 8000
 
-.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-plan clean
+.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-plan mutation clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench-ratelimit: sysdeps setup ## rate limiter overhead and overshoot vs django-
 
 bench-plan: setup ## plan synthesis time, per-resource cost, import time and memory
 	$(BIN)/python -m scripts.bench.plan
+
+mutation: sysdeps setup ## mutation scores of the core modules (slow; ONLY=parity for one target)
+	$(BIN)/python -m scripts.mutation $(foreach t,$(ONLY),--only $(t))
 
 clean: ## remove build output (keeps .venv)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
