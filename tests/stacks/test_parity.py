@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,26 @@ def test_stale_declaration_alone_fails_the_comparison() -> None:
     assert report.differences == []
     assert report.unused == [stale]
     assert not report.ok
+
+
+def test_missing_declarations_file_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    with pytest.raises(ParityConfigError, match=f"^{missing} not found$"):
+        load_allowed(missing)
+
+
+def test_report_json_is_written_whole(tmp_path: Path) -> None:
+    staging = network("staging", multi_az=False, nat_count=1)
+    prod = network("prod", multi_az=True, nat_count=1)
+    stale = AllowedDifference(resource="*", property="tags.Gone", reason="removed")
+    path = compare(staging, prod, [stale]).write(tmp_path / "deep" / "parity.json")
+    assert path == tmp_path / "deep" / "parity.json"
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written == compare(staging, prod, [stale]).to_dict()
+    assert (written["ok"], written["undeclaredCount"], written["staleCount"]) == (False, 1, 1)
+    assert written["differences"][0]["property"] == "multiAz"
+    assert written["unusedDeclarations"] == [
+        {"resource": "*", "property": "tags.Gone", "reason": "removed"}
+    ]
+    assert "\n  " in path.read_text(encoding="utf-8")  # indented for people reading it
