@@ -323,7 +323,8 @@ def test_audit_trigger_refuses_even_the_owner(
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_a.tenant.pk)])
         conn.execute(
             "INSERT INTO audit_auditevent (tenant_id, created_at, action, entity_type, "
-            "entity_id, changes, request_id) VALUES (%s, now(), 'x.y', 'x', '1', '{}', '')",
+            "entity_id, changes, request_id, client_request_id) "
+            "VALUES (%s, now(), 'x.y', 'x', '1', '{}', '', '')",
             [tenant_a.tenant.pk],
         )
         for statement in (
