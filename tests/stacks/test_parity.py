@@ -244,8 +244,46 @@ def test_report_json_is_written_whole(tmp_path: Path) -> None:
     written = json.loads(path.read_text(encoding="utf-8"))
     assert written == compare(staging, prod, [stale]).to_dict()
     assert (written["ok"], written["undeclaredCount"], written["staleCount"]) == (False, 1, 1)
-    assert written["differences"][0]["property"] == "multiAz"
+    assert {k: v for k, v in written.items() if k not in ("differences",)} == {
+        "staging": "staging",
+        "prod": "prod",
+        "ok": False,
+        "resourcesCompared": 3,
+        "declaredCount": 0,
+        "undeclaredCount": 1,
+        "staleCount": 1,
+        "unusedDeclarations": [{"resource": "*", "property": "tags.Gone", "reason": "removed"}],
+    }
+    assert written["differences"] == [
+        {
+            "resource": "aws:rds/instance:Instance::hrms-{stack}-db",
+            "property": "multiAz",
+            "staging": False,
+            "prod": True,
+            "allowed": False,
+            "reason": None,
+        }
+    ]
     assert written["unusedDeclarations"] == [
         {"resource": "*", "property": "tags.Gone", "reason": "removed"}
     ]
     assert "\n  " in path.read_text(encoding="utf-8")  # indented for people reading it
+
+
+def test_declarations_load_trimmed_and_whole(tmp_path: Path) -> None:
+    path = tmp_path / "parity.yaml"
+    path.write_text(
+        "allowed:\n  - resource: '  aws:rds/*  '\n    property: ' multiAz '\n"
+        "    reason: '  standby in prod '\n",
+        encoding="utf-8",
+    )
+    assert load_allowed(path) == [
+        AllowedDifference(resource="aws:rds/*", property="multiAz", reason="standby in prod")
+    ]
+    path.write_text("allowed:\n  - resource: '*'\n    property: multiAz\n", encoding="utf-8")
+    with pytest.raises(
+        ParityConfigError,
+        match=r"\(\* multiAz\) has no reason: every allowed difference must say why "
+        "staging and prod differ$",
+    ):
+        load_allowed(path)
