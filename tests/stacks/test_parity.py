@@ -238,8 +238,8 @@ def test_report_json_is_written_whole(tmp_path: Path) -> None:
     staging = network("staging", multi_az=False, nat_count=1)
     prod = network("prod", multi_az=True, nat_count=1)
     stale = AllowedDifference(resource="*", property="tags.Gone", reason="removed")
-    path = compare(staging, prod, [stale]).write(tmp_path / "deep" / "parity.json")
-    assert path == tmp_path / "deep" / "parity.json"
+    path = compare(staging, prod, [stale]).write(tmp_path / "build" / "deep" / "parity.json")
+    assert path == tmp_path / "build" / "deep" / "parity.json"
     assert path.read_text(encoding="utf-8").endswith("}\n")
     written = json.loads(path.read_text(encoding="utf-8"))
     assert written == compare(staging, prod, [stale]).to_dict()
