@@ -24,7 +24,8 @@ def parity(
         typer.Option("--show-declared", help="also list every declared difference and its reason"),
     ] = False,
 ) -> None:
-    """Exit 1 when the plans differ in any way stacks/parity.yaml does not declare.
+    """Exit 1 when the plans differ in any way stacks/parity.yaml does not declare, or when
+    a declaration there matches no difference (stale).
 
     Prints a summary, the undeclared differences and stale declarations; the declared
     differences only with --show-declared (--json always has all of them).
@@ -54,17 +55,20 @@ def parity(
         console.print(parity_table(report, declared=True))
     if report.unused:
         console.print(stale_declarations_table(report))
-    if not report.ok:
+    if report.undeclared:
         console.print(parity_table(report))
     console.print(parity_summary(report))
+    hidden = "" if show_declared or not report.declared else " (--show-declared lists them)"
     if not report.ok:
+        if hidden:
+            console.print(f"{len(report.declared)} declared difference(s) not shown{hidden}")
         err.print(
-            f"[red]parity fails:[/] {len(report.undeclared)} undeclared difference(s) between "
-            f"{staging_plan.stack} and {prod_plan.stack}; declare intended ones with a reason in "
-            "stacks/parity.yaml"
+            f"[red]parity fails:[/] {len(report.undeclared)} undeclared difference(s) and "
+            f"{len(report.unused)} stale declaration(s) between {staging_plan.stack} and "
+            f"{prod_plan.stack}; declare intended differences with a reason in "
+            "stacks/parity.yaml and remove declarations that match nothing"
         )
         raise typer.Exit(1)
-    hidden = "" if show_declared or not report.declared else " (--show-declared lists them)"
     console.print(f"[green]parity holds[/]: every difference is declared{hidden}")
 
 

@@ -122,7 +122,9 @@ class ParityReport:
 
     @property
     def ok(self) -> bool:
-        return not self.undeclared
+        # A declaration that matches nothing is stale: it would silently allow the next
+        # drift that happens to fit its pattern, so it fails like an undeclared difference.
+        return not self.undeclared and not self.unused
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,7 @@ class ParityReport:
             "resourcesCompared": self.resources_compared,
             "declaredCount": len(self.declared),
             "undeclaredCount": len(self.undeclared),
+            "staleCount": len(self.unused),
             "differences": [d.to_dict() for d in self.differences],
             "unusedDeclarations": [
                 {"resource": u.resource, "property": u.property, "reason": u.reason}

@@ -134,7 +134,9 @@ def _parity_status(
         return "not compared", None
     if parity.ok:
         return "holds", True
-    return f"{len(parity.undeclared)} undeclared", False
+    problems = [f"{len(parity.undeclared)} undeclared"] if parity.undeclared else []
+    problems += [f"{len(parity.unused)} stale"] if parity.unused else []
+    return ", ".join(problems), False
 
 
 def summary_rows(

@@ -10,6 +10,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from app.core.rls import tenant_scope
+from app.leave.calendar import working_days
 from app.leave.models import LeaveRequest, LeaveType
 from app.people.models import Department, Employee
 from app.tenants.models import Membership, Tenant
@@ -110,3 +111,50 @@ def build_tenant(slug: str, tier: str = "enterprise") -> TenantWorld:
             days=Decimal(2),
         )
     return world
+
+
+def add_second_team(world: TenantWorld) -> TenantWorld:
+    """A second manager ("manager2", Sales) with one report ("report2") and a pending request.
+
+    With it a tenant has two managers in two departments, peers of the first manager's
+    report in the same department, and requests by people who report to someone else:
+    enough to tell "direct reports" from "whole department" or "every employee".
+    """
+    tenant = world.tenant
+    slug = tenant.slug
+    with tenant_scope(tenant.pk):
+        manager2: Employee | None = None
+        for role, number, membership_role in [
+            ("manager2", "M-2", "manager"),
+            ("report2", "E-3", "employee"),
+        ]:
+            user = user_get_or_create(username=f"{role}@{slug}")
+            membership = membership_create(tenant=tenant, user=user, role=membership_role)
+            employee = _employee(
+                tenant,
+                number,
+                membership=membership,
+                manager=manager2,
+                department=world.other_department,
+            )
+            manager2 = manager2 or employee
+            token = access_token_create(membership=membership, name="test").plaintext
+            world.logins[role] = Login(membership=membership, employee=employee, token=token)
+    return world
+
+
+def leave_request_add(
+    world: TenantWorld, role: str, start: date, end: date, **extra: Any
+) -> LeaveRequest:
+    """A request filed straight into the table (past dates, any status), bypassing the service."""
+    assert world.leave_type is not None
+    with tenant_scope(world.tenant.pk):
+        return LeaveRequest.objects.create(
+            tenant=world.tenant,
+            employee=world.employee(role),
+            leave_type=world.leave_type,
+            start_date=start,
+            end_date=end,
+            days=working_days(start, end),
+            **extra,
+        )

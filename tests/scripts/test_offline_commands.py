@@ -69,10 +69,15 @@ def test_preview_rejects_unknown_stack(cli: typer.Typer) -> None:
 
 def test_parity_passes_on_identical_plans(cli: typer.Typer, staging_preview: Path) -> None:
     path = staging_preview / "plan" / "staging.json"
+    # No declarations: against the committed ones identical plans leave every entry stale.
+    allowed = staging_preview / "none.yaml"
+    allowed.write_text("allowed: []\n")
     result = CliRunner().invoke(
         cli,
         [
             "parity",
+            "--allowed",
+            str(allowed),
             "--staging",
             str(path),
             "--prod",
@@ -143,9 +148,12 @@ def test_parity_default_output_is_the_signal_not_the_declared_rows(
     staging = str(staging_preview / "plan" / "staging.json")
     args = ["parity", "--staging", staging, "--prod", str(prod), "--allowed", str(allowed)]
     result = CliRunner().invoke(cli, [*args, "--json", str(tmp_path / "p.json")])
-    assert result.exit_code == 0, result.output
+    # The stale declaration alone fails the run; nothing undeclared is listed.
+    assert result.exit_code == 1, result.output
     output = " ".join(result.output.split())
     assert "1 difference(s): 1 declared, 0 undeclared, 1 stale declaration(s)" in output
+    assert "0 undeclared difference(s) and 1 stale declaration(s)" in output
+    assert "Undeclared staging/prod differences" not in output
     assert "Prod keeps a standby." not in output
     assert "--show-declared" in output
     # Stale declarations are listed: a pattern that matches nothing hides nothing.
@@ -158,9 +166,10 @@ def test_parity_default_output_is_the_signal_not_the_declared_rows(
     assert [d["property"] for d in report["differences"]] == ["multiAz"]
     assert report["differences"][0]["reason"] == "Prod keeps a standby."
     assert [u["resource"] for u in report["unusedDeclarations"]] == ["aws:sqs/queue:Queue::*"]
+    assert report["ok"] is False
 
     shown = CliRunner().invoke(cli, [*args, "--show-declared"])
-    assert shown.exit_code == 0, shown.output
+    assert shown.exit_code == 1, shown.output
     assert "Declared staging/prod differences" in shown.output
     assert "multiAz" in shown.output
     assert "Prod keeps a standby." in " ".join(shown.output.split())

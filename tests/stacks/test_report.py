@@ -214,3 +214,17 @@ def test_coverage_matrix_lists_each_aws_type_with_its_rules(
     assert '<td class="fail">uncovered</td>' in queue[: queue.index("</tr>")]
     vpc_link = section[section.index("<code>aws:apigateway/vpcLink:VpcLink</code>") :]
     assert "Private connection" in vpc_link[: vpc_link.index("</tr>")]
+
+
+def test_summary_flags_stale_declarations(plans_dir: Path, tmp_path: Path) -> None:
+    allowed = tmp_path / "parity.yaml"
+    allowed.write_text(
+        "allowed:\n  - resource: 'aws:rds/instance:Instance::*'\n    property: multiAz\n"
+        "    reason: standby in prod\n"
+        "  - resource: 'aws:sqs/queue:Queue::*'\n    property: '(resource)'\n"
+        "    reason: queue removed long ago\n"
+    )
+    html = write_report(plans_dir, tmp_path / "report", parity_file=allowed).read_text()
+    assert html.count('<td class="fail">1 stale</td>') == 2
+    assert "parity holds" not in html
+    assert "0 undeclared difference(s), 1 stale declaration(s)" in html

@@ -1,0 +1,228 @@
+"""``make mutation``: mutation scores of the core modules with mutmut.
+
+Each target runs in its own scratch copy of the tracked tree under
+``build/mutation/work/<target>/`` (mutmut mutates a copy in ``mutants/`` there and runs
+only the tests that reach each mutant), so targets are independent and the working
+tree is never touched. Writes ``build/mutation/summary.json`` as
+``{"module": {"killed": N, "survived": N, "score": x}}`` and ``build/mutation/survivors.txt``
+with every surviving mutant's diff. A benchmark-like job, not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build" / "mutation"
+# Importable packages are copied as mutmut "source"; everything else the tests read is copied too.
+SOURCE_DIRS = ("app", "infra", "policies", "scripts", "stacks")
+PRELOAD = (
+    "yaml",
+    "pulumi",
+    "pulumi_aws",
+    "pulumi_aws.ec2",
+    "pulumi_aws.rds",
+    "pulumi_aws.s3",
+    "pulumi_aws.iam",
+    "pulumi_aws.eks",
+    "pulumi_kubernetes",
+    "django",
+    "django.db.models",
+    "rest_framework",
+)
+# Surviving mutants that cannot change behaviour, with the reason. Names are mutmut's and
+# shift when the function changes; a stale name simply stops matching.
+EQUIVALENT: dict[str, str] = {
+    "stacks.offline.parity.x_load_allowed__mutmut_3": (
+        "read_text(encoding=None) reads the locale encoding, UTF-8 wherever hrmsctl runs "
+        "(Python coerces the C locale to UTF-8)"
+    ),
+    "stacks.offline.parity.x_load_allowed__mutmut_6": (
+        '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
+    ),
+}
+KILLED = {1, 3, 24, -24, 36, 152, 255, -9, -11}  # failed tests, timeouts, crashes
+SURVIVED = {0, 5, 33}  # tests passed, or no test reached the mutant
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    modules: tuple[str, ...]  # files to mutate, relative to the repository
+    tests: tuple[str, ...]  # the tests that guard them
+
+
+TARGETS: dict[str, Target] = {
+    "tenancy": Target(
+        modules=("app/tenants/selectors.py", "app/tenants/authentication.py"),
+        tests=(
+            "tests/app/test_selectors_without_rls.py",
+            "tests/app/test_authentication.py",
+            "tests/app/test_cross_tenant.py",
+        ),
+    ),
+    "leave": Target(
+        modules=("app/leave/services.py", "app/leave/selectors.py"),
+        tests=(
+            "tests/app/test_services_direct.py",
+            "tests/app/test_leave_workflow.py",
+            "tests/app/test_audit_completeness.py",
+        ),
+    ),
+    "people": Target(
+        modules=("app/people/services.py", "app/people/selectors.py"),
+        tests=(
+            "tests/app/test_services_direct.py",
+            "tests/app/test_seat_limits.py",
+            "tests/app/test_audit_completeness.py",
+            "tests/app/test_audit_events.py",
+        ),
+    ),
+    "limiter": Target(
+        modules=("app/ratelimit/bucket.py", "app/ratelimit/limits.py"),
+        tests=("tests/app/ratelimit/test_units.py", "tests/app/ratelimit/test_redis_limiter.py"),
+    ),
+    "config": Target(
+        modules=("stacks/config.py",),
+        tests=("tests/stacks/test_config.py", "tests/stacks/test_stack_config_loading.py"),
+    ),
+    "parity": Target(
+        modules=("stacks/offline/parity.py",),
+        tests=("tests/stacks/test_parity.py",),
+    ),
+}
+
+
+def _toml_list(items: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def _prepare(name: str, target: Target) -> Path:
+    """A fresh copy of the tracked tree with this target's mutmut settings."""
+    work = OUT / "work" / name
+    shutil.rmtree(work, ignore_errors=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"],  # noqa: S607 - git from PATH, as the Makefile uses it
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for rel in filter(None, tracked):
+        source = ROOT / rel
+        if source.is_file():
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, work / rel)
+    preload = work / "mutation-preload.txt"
+    preload.write_text("\n".join(PRELOAD) + "\n", encoding="utf-8")
+    others = sorted({rel.split("/")[0] for rel in tracked if rel} - set(SOURCE_DIRS))
+    settings = (
+        "\n[tool.mutmut]\n"
+        f"source_paths = {_toml_list(SOURCE_DIRS)}\n"
+        f"only_mutate = {_toml_list(target.modules)}\n"
+        f"also_copy = {_toml_list(others)}\n"
+        f"pytest_add_cli_args_test_selection = {_toml_list(target.tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        # A fresh process per mutant: forking a process that already ran the Pulumi mock
+        # runtime (gRPC threads) or holds database connections hangs or shares them.
+        'process_isolation = "forkserver"\n'
+        # The fork server imports only third-party packages (seconds of CPU for pulumi-aws),
+        # so mutants skip that cost; nothing it imports starts threads or connections.
+        'forkserver_warmup = "import"\n'
+        f"preload_modules_file = {json.dumps(str(preload))}\n"
+        # Slack for the imports the per-test estimate mutmut times out on does not include.
+        "timeout_constant = 60.0\n"
+    )
+    pyproject = work / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + settings, encoding="utf-8")
+    return work
+
+
+def _mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # never the real tree
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "mutmut", *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _results(work: Path, module: str) -> dict[str, int | None]:
+    meta = work / "mutants" / f"{module}.meta"
+    if not meta.exists():
+        return {}
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    return codes
+
+
+def run_target(
+    name: str, target: Target, max_children: int, *, report_only: bool = False
+) -> tuple[dict[str, object], str]:
+    work = OUT / "work" / name
+    started = time.monotonic()
+    if not report_only:
+        work = _prepare(name, target)
+        ran = _mutmut(work, "run", "--max-children", str(max_children))
+        (OUT / f"{name}.log").write_text(ran.stdout + ran.stderr, encoding="utf-8")
+    elapsed = time.monotonic() - started
+    summary: dict[str, object] = {}
+    survivors = []
+    for module in target.modules:
+        codes = _results(work, module)
+        killed = sum(1 for c in codes.values() if c in KILLED)
+        lived = sorted(m for m, c in codes.items() if c in SURVIVED)
+        total = killed + len(lived)
+        summary[module] = {
+            "killed": killed,
+            "survived": len(lived),
+            "score": round(killed / total, 3) if total else None,
+        }
+        for mutant in lived:
+            shown = _mutmut(work, "show", mutant).stdout.strip()
+            verdict = f"equivalent: {EQUIVALENT[mutant]}" if mutant in EQUIVALENT else "to kill"
+            survivors.append(f"## {module}  {mutant}  (exit {codes[mutant]}; {verdict})\n{shown}\n")
+    print(f"{name}: {json.dumps(summary)} in {elapsed:.0f}s")
+    return summary, "\n".join(survivors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=sorted(TARGETS), help="repeatable")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="summarise the last (possibly interrupted) run's results without running",
+    )
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    summary_path = OUT / "summary.json"
+    # Targets run one at a time; a partial run keeps the other targets' last figures.
+    summary: dict[str, object] = (
+        json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    )
+    texts = []
+    for name in args.only or sorted(TARGETS):
+        result, text = run_target(
+            name, TARGETS[name], args.max_children, report_only=args.report_only
+        )
+        summary.update(result)
+        texts.append(f"# {name}\n{text or '(no survivors)'}\n")
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    (OUT / "survivors.txt").write_text("\n".join(texts), encoding="utf-8")
+    print(f"wrote {summary_path} and {OUT / 'survivors.txt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,338 @@
+"""Service-level permissions and validations, called directly rather than through a view.
+
+A view's queryset often hides the rule behind it (a manager cannot even load a request
+they may not decide), so each rule here is reached with the view out of the way. The
+tenant has two managers in two departments (``add_second_team``), so "direct reports"
+is told apart from "whole department" and from "everyone".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from app.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from app.core.rls import tenant_scope
+from app.leave.models import LeaveBalance, LeaveRequest, LeaveStatus
+from app.leave.selectors import leave_request_list
+from app.leave.services import (
+    leave_request_approve,
+    leave_request_cancel,
+    leave_request_reject,
+    leave_request_submit,
+)
+from app.people.models import EmploymentStatus
+from app.people.selectors import employee_list
+from app.people.services import (
+    department_create,
+    department_delete,
+    department_update,
+    employee_create,
+    employee_update,
+)
+from tests.app.factories import TenantWorld, add_second_team, leave_request_add
+
+NOT_HR = ("manager", "employee", "peer")
+
+
+@pytest.fixture
+def world(tenant_a: TenantWorld) -> Iterator[TenantWorld]:
+    add_second_team(tenant_a)
+    with tenant_scope(tenant_a.tenant.pk):
+        yield tenant_a
+
+
+def _actor(world: TenantWorld, role: str):  # type: ignore[no-untyped-def]
+    return world.logins[role].membership
+
+
+# ---------------------------------------------------------------- who sees whom
+
+
+def test_manager_sees_self_and_direct_reports_only(world: TenantWorld) -> None:
+    expected = {
+        "manager": {"manager", "employee"},
+        "manager2": {"manager2", "report2"},
+        "employee": {"employee"},
+        "peer": {"peer"},
+        "hr": set(world.logins),
+    }
+    for role, visible in expected.items():
+        seen = {e.pk for e in employee_list(actor=_actor(world, role))}
+        assert seen == {world.employee(r).pk for r in visible}, role
+
+
+def test_manager_sees_only_their_reports_requests(world: TenantWorld) -> None:
+    start = date(2031, 6, 2)
+    for offset, role in enumerate(("peer", "report2", "manager", "hr")):
+        day = start + timedelta(days=offset)
+        leave_request_add(world, role, day, day)
+    by_role = {
+        role: {r.employee_id for r in leave_request_list(actor=_actor(world, role))}
+        for role in ("manager", "manager2", "peer", "hr")
+    }
+
+    def pk(role: str) -> int:
+        return world.employee(role).pk
+
+    assert by_role["manager"] == {pk("manager"), pk("employee")}
+    assert by_role["manager2"] == {pk("report2")}
+    assert by_role["peer"] == {pk("peer")}
+    assert by_role["hr"] == {pk(r) for r in ("peer", "report2", "manager", "hr", "employee")}
+
+
+# ---------------------------------------------------------------- people services
+
+
+@pytest.mark.parametrize("role", NOT_HR)
+def test_people_writes_need_hr(world: TenantWorld, role: str) -> None:
+    actor = _actor(world, role)
+    department = world.department
+    assert department is not None
+    employee = world.employee("employee")
+    calls = [
+        lambda: department_create(actor=actor, name="Legal", code="LEG"),
+        lambda: department_update(actor=actor, department=department, name="X"),
+        lambda: department_delete(actor=actor, department=department),
+        lambda: employee_create(
+            actor=actor,
+            employee_number="N-1",
+            first_name="N",
+            last_name="N",
+            email="n@example.com",
+            job_title="t",
+            hire_date=date(2024, 1, 1),
+        ),
+        lambda: employee_update(actor=actor, employee=employee, job_title="Boss"),
+    ]
+    for call in calls:
+        with pytest.raises(ForbiddenError):
+            call()
+    employee.refresh_from_db()
+    assert employee.job_title == "Engineer"
+
+
+def test_employee_update_refuses_another_tenants_employee(
+    world: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    with pytest.raises(NotFoundError):
+        employee_update(
+            actor=_actor(world, "hr"), employee=tenant_b.employee("employee"), job_title="x"
+        )
+
+
+def test_management_chain_cannot_loop(world: TenantWorld) -> None:
+    hr = _actor(world, "hr")
+    manager = world.employee("manager")
+    with pytest.raises(DomainError, match="management chain"):
+        employee_update(actor=hr, employee=manager, manager_id=world.employee("employee").pk)
+    with pytest.raises(DomainError, match="management chain"):
+        employee_update(actor=hr, employee=manager, manager_id=manager.pk)
+    # A manager from the other team is fine.
+    employee_update(actor=hr, employee=manager, manager_id=world.employee("manager2").pk)
+
+
+def test_duplicate_codes_and_numbers_are_refused(world: TenantWorld) -> None:
+    hr = _actor(world, "hr")
+    other = world.other_department
+    assert other is not None
+    with pytest.raises(DomainError, match="already exists"):
+        department_create(actor=hr, name="Again", code="ENG")
+    with pytest.raises(DomainError, match="already exists"):
+        department_update(actor=hr, department=other, code="ENG")
+    department_update(actor=hr, department=other, code="SAL")  # its own code is fine
+    with pytest.raises(DomainError, match="already used"):
+        employee_update(actor=hr, employee=world.employee("peer"), employee_number="E-1")
+
+
+# ---------------------------------------------------------------- leave: who may decide
+
+
+@pytest.fixture
+def pending(world: TenantWorld) -> LeaveRequest:
+    """A pending request by ``employee``, who reports to ``manager``."""
+    assert world.leave_request is not None
+    return world.leave_request
+
+
+@pytest.mark.parametrize("role", ["manager2", "peer", "employee", "report2"])
+def test_only_the_direct_manager_or_hr_decides(
+    world: TenantWorld, pending: LeaveRequest, role: str
+) -> None:
+    for decide in (leave_request_approve, leave_request_reject):
+        with pytest.raises(ForbiddenError):
+            decide(actor=_actor(world, role), leave_request=pending)
+    pending.refresh_from_db()
+    assert pending.status == LeaveStatus.PENDING
+
+
+def test_the_direct_manager_decides(world: TenantWorld, pending: LeaveRequest) -> None:
+    approved = leave_request_approve(actor=_actor(world, "manager"), leave_request=pending)
+    assert approved.status == LeaveStatus.APPROVED
+    assert approved.decided_by == world.employee("manager")
+    with pytest.raises(ConflictError):
+        leave_request_reject(actor=_actor(world, "manager"), leave_request=approved)
+
+
+@pytest.mark.parametrize("role", ["hr", "manager"])
+def test_nobody_decides_on_their_own_request(world: TenantWorld, role: str) -> None:
+    own = leave_request_add(world, role, date(2031, 7, 7), date(2031, 7, 7))
+    with pytest.raises(ForbiddenError, match="your own"):
+        leave_request_approve(actor=_actor(world, role), leave_request=own)
+
+
+# ---------------------------------------------------------------- leave: filing
+
+
+@pytest.mark.parametrize("role", ["manager", "employee"])
+def test_only_hr_files_for_someone_else(world: TenantWorld, role: str) -> None:
+    assert world.leave_type is not None
+    with pytest.raises(ForbiddenError):
+        leave_request_submit(
+            actor=_actor(world, role),
+            leave_type_id=world.leave_type.pk,
+            start_date=date(2031, 9, 1),
+            end_date=date(2031, 9, 1),
+            employee_id=world.employee("employee" if role == "manager" else "peer").pk,
+        )
+    filed = leave_request_submit(
+        actor=_actor(world, "hr"),
+        leave_type_id=world.leave_type.pk,
+        start_date=date(2031, 9, 1),
+        end_date=date(2031, 9, 1),
+        employee_id=world.employee("peer").pk,
+    )
+    assert filed.employee == world.employee("peer")
+
+
+# The fixture's request runs Monday 2031-03-03 to Tuesday 2031-03-04.
+@pytest.mark.parametrize(
+    ("start", "end", "overlaps"),
+    [
+        (date(2031, 3, 4), date(2031, 3, 5), True),  # starts on its last day
+        (date(2031, 2, 28), date(2031, 3, 3), True),  # ends on its first day
+        (date(2031, 2, 27), date(2031, 3, 6), True),  # contains it
+        (date(2031, 3, 4), date(2031, 3, 4), True),  # inside it
+        (date(2031, 3, 5), date(2031, 3, 5), False),  # the day after
+        (date(2031, 2, 28), date(2031, 2, 28), False),  # the working day before
+    ],
+)
+def test_overlap_at_both_ends_of_the_range(
+    world: TenantWorld, start: date, end: date, overlaps: bool
+) -> None:
+    assert world.leave_type is not None
+    submit = lambda: leave_request_submit(  # noqa: E731
+        actor=_actor(world, "employee"),
+        leave_type_id=world.leave_type.pk if world.leave_type else 0,
+        start_date=start,
+        end_date=end,
+    )
+    if overlaps:
+        with pytest.raises(DomainError, match="Overlaps"):
+            submit()
+    else:
+        assert submit().start_date == start
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (date(2031, 9, 2), date(2031, 9, 1), "must not be before"),
+        (date(2031, 12, 31), date(2032, 1, 2), "two calendar years"),
+        (date(2031, 9, 6), date(2031, 9, 7), "no working days"),
+        (date(2031, 9, 1), date(2031, 9, 29), "only 20"),  # 21 working days, 20 allowed
+    ],
+)
+def test_period_validation(world: TenantWorld, start: date, end: date, message: str) -> None:
+    assert world.leave_type is not None
+    with pytest.raises(DomainError, match=message):
+        leave_request_submit(
+            actor=_actor(world, "peer"),
+            leave_type_id=world.leave_type.pk,
+            start_date=start,
+            end_date=end,
+        )
+
+
+def test_balance_counts_pending_requests_and_allows_exactly_the_allowance(
+    world: TenantWorld,
+) -> None:
+    assert world.leave_type is not None
+    submit = lambda start, end: leave_request_submit(  # noqa: E731
+        actor=_actor(world, "peer"),
+        leave_type_id=world.leave_type.pk if world.leave_type else 0,
+        start_date=start,
+        end_date=end,
+    )
+    # 2031-09-01 (Mon) .. 2031-09-26 (Fri) is 20 working days: exactly the allowance.
+    assert submit(date(2031, 9, 1), date(2031, 9, 19)).days == Decimal(15)
+    assert submit(date(2031, 9, 22), date(2031, 9, 26)).days == Decimal(5)
+    with pytest.raises(DomainError, match="only 0"):
+        submit(date(2031, 10, 1), date(2031, 10, 1))
+
+
+def test_terminated_employees_cannot_file(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    employee_update(
+        actor=_actor(world, "hr"),
+        employee=world.employee("peer"),
+        employment_status=EmploymentStatus.TERMINATED,
+    )
+    with pytest.raises(DomainError, match="Terminated"):
+        leave_request_submit(
+            actor=_actor(world, "hr"),
+            leave_type_id=world.leave_type.pk,
+            start_date=date(2031, 9, 1),
+            end_date=date(2031, 9, 1),
+            employee_id=world.employee("peer").pk,
+        )
+
+
+# ---------------------------------------------------------------- leave: cancelling
+
+
+def _approved(world: TenantWorld, start: date) -> LeaveRequest:
+    request = leave_request_add(world, "employee", start, start, status=LeaveStatus.APPROVED)
+    assert world.leave_type is not None
+    LeaveBalance.objects.create(
+        tenant=world.tenant,
+        employee=world.employee("employee"),
+        leave_type=world.leave_type,
+        year=start.year,
+        allowance_days=Decimal(20),
+        used_days=request.days,
+    )
+    return request
+
+
+@pytest.mark.parametrize(("offset", "started"), [(-3, True), (0, True), (1, False)])
+def test_requester_cannot_cancel_leave_that_has_started(
+    world: TenantWorld, offset: int, started: bool
+) -> None:
+    request = _approved(world, timezone.localdate() + timedelta(days=offset))
+    if started:
+        with pytest.raises(ConflictError, match="started"):
+            leave_request_cancel(actor=_actor(world, "employee"), leave_request=request)
+        request = leave_request_cancel(actor=_actor(world, "hr"), leave_request=request)
+    else:
+        request = leave_request_cancel(actor=_actor(world, "employee"), leave_request=request)
+    assert request.status == LeaveStatus.CANCELLED
+    balance = LeaveBalance.objects.get(employee=world.employee("employee"))
+    assert balance.used_days == Decimal(0)
+
+
+@pytest.mark.parametrize("role", ["manager", "peer", "manager2"])
+def test_only_the_requester_or_hr_cancels(
+    world: TenantWorld, pending: LeaveRequest, role: str
+) -> None:
+    with pytest.raises(ForbiddenError):
+        leave_request_cancel(actor=_actor(world, role), leave_request=pending)
+    assert leave_request_cancel(actor=_actor(world, "employee"), leave_request=pending).status == (
+        LeaveStatus.CANCELLED
+    )
+    with pytest.raises(ConflictError):
+        leave_request_cancel(actor=_actor(world, "hr"), leave_request=pending)
