@@ -288,3 +288,15 @@ def related(
             ):
                 return True
     return False
+
+
+def bucket_configs(
+    bucket: PolicyResource, resources: list[PolicyResource], type_: str
+) -> list[PolicyResource]:
+    """The resources of ``type_`` that configure ``bucket`` (versioning, SSE, policy, ...)."""
+    ids = resource_identity(bucket, "bucket")
+    return [
+        r
+        for r in resources_of(resources, type_)
+        if related(r, bucket, literal_ids=ids, values=[get_path(r.props, "bucket")])
+    ]

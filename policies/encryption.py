@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from pulumi_policy import (
-    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     Severity,
@@ -27,11 +26,10 @@ from policies.common import (
     HrmsResourcePolicy,
     HrmsStackPolicy,
     as_list,
+    bucket_configs,
     get_path,
     is_customer_key,
     is_true,
-    related,
-    resource_identity,
     resources_of,
     violation,
 )
@@ -94,23 +92,12 @@ def _vault_cmk(args: ResourceValidationArgs, report: ReportViolation) -> None:
         violation(report, "kmsKeyArn must name a customer-managed KMS key (default aws/backup).")
 
 
-def _for_bucket(
-    bucket: PolicyResource, resources: list[PolicyResource], type_: str
-) -> list[PolicyResource]:
-    ids = resource_identity(bucket, "bucket")
-    return [
-        r
-        for r in resources_of(resources, type_)
-        if related(r, bucket, literal_ids=ids, values=[get_path(r.props, "bucket")])
-    ]
-
-
 def _bucket_cmk(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = list(args.resources)
     for bucket in resources_of(resources, *BUCKETS):
         defaults = [
             get_path(rule, "applyServerSideEncryptionByDefault") or {}
-            for config in _for_bucket(bucket, resources, BUCKET_SSE)
+            for config in bucket_configs(bucket, resources, BUCKET_SSE)
             for rule in as_list(get_path(config.props, "rules"))
         ]
         if not any(
@@ -146,7 +133,7 @@ def _denies_plain_http(document: Any) -> bool:
 def _bucket_tls(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = list(args.resources)
     for bucket in resources_of(resources, *BUCKETS):
-        policies = _for_bucket(bucket, resources, BUCKET_POLICY)
+        policies = bucket_configs(bucket, resources, BUCKET_POLICY)
         if not any(_denies_plain_http(get_path(p.props, "policy")) for p in policies):
             violation(
                 report,

@@ -7,7 +7,7 @@ of what a bucket of backups needs.
 
 from __future__ import annotations
 
-from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
 from policies.common import (
     CIS,
@@ -15,10 +15,9 @@ from policies.common import (
     HrmsPolicy,
     HrmsStackPolicy,
     as_list,
+    bucket_configs,
     get_path,
     is_true,
-    related,
-    resource_identity,
     resources_of,
     violation,
 )
@@ -32,21 +31,10 @@ LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
-def _for_bucket(
-    bucket: PolicyResource, resources: list[PolicyResource], type_: str
-) -> list[PolicyResource]:
-    ids = resource_identity(bucket, "bucket")
-    return [
-        r
-        for r in resources_of(resources, type_)
-        if related(r, bucket, literal_ids=ids, values=[get_path(r.props, "bucket")])
-    ]
-
-
 def _public_access_blocked(args: StackValidationArgs, report: ReportViolation) -> None:
     resources = list(args.resources)
     for bucket in resources_of(resources, *BUCKETS):
-        blocks = _for_bucket(bucket, resources, PUBLIC_ACCESS_BLOCK)
+        blocks = bucket_configs(bucket, resources, PUBLIC_ACCESS_BLOCK)
         if not any(all(is_true(get_path(b.props, f)) for f in BLOCK_FLAGS) for b in blocks):
             violation(
                 report,
@@ -60,7 +48,7 @@ def _versioned(args: StackValidationArgs, report: ReportViolation) -> None:
     for bucket in resources_of(resources, *BUCKETS):
         states = [
             get_path(v.props, "versioningConfiguration.status")
-            for v in _for_bucket(bucket, resources, VERSIONING)
+            for v in bucket_configs(bucket, resources, VERSIONING)
         ]
         if "Enabled" not in states:
             violation(report, "versioning is not Enabled.", bucket.urn)
@@ -71,7 +59,7 @@ def _expires(args: StackValidationArgs, report: ReportViolation) -> None:
     for bucket in resources_of(resources, *BUCKETS):
         rules = [
             rule
-            for config in _for_bucket(bucket, resources, LIFECYCLE)
+            for config in bucket_configs(bucket, resources, LIFECYCLE)
             for rule in as_list(get_path(config.props, "rules"))
             if get_path(rule, "status") == "Enabled"
         ]

@@ -234,6 +234,24 @@ def _pod_security_context() -> k8s.core.v1.PodSecurityContextArgs:
     )
 
 
+def dns_egress_rule() -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+    """Egress to the cluster DNS (CoreDNS in kube-system) on UDP and TCP 53."""
+    return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+        to=[
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels={"kubernetes.io/metadata.name": "kube-system"}
+                ),
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}),
+            )
+        ],
+        ports=[
+            k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
+            k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=DNS_PORT),
+        ],
+    )
+
+
 class HrmsWorkload(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -688,24 +706,7 @@ class HrmsWorkload(pulumi.ComponentResource):
             "dns-egress",
             APP_LABELS,
             ["Egress"],
-            egress=[
-                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                            ),
-                            pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels={"k8s-app": "kube-dns"}
-                            ),
-                        )
-                    ],
-                    ports=[
-                        k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
-                        tcp(DNS_PORT),
-                    ],
-                )
-            ],
+            egress=[dns_egress_rule()],
         )
         if args.metrics_agent_endpoint and args.metrics_agent_namespace:
             # Limiter metrics to the CloudWatch agent's EMF listener (its pods, any node).

@@ -22,11 +22,11 @@ from infra.aws_context import aws_context
 from infra.iam import policy_document
 from infra.observability.backup_metrics import BACKUP_METRIC_NAMESPACE
 from infra.workload.app import (
-    DNS_PORT,
     HTTPS_PORT,
     _pod_security_context,
     _security_context,
     db_connect_policy,
+    dns_egress_rule,
     irsa_trust_policy,
 )
 
@@ -402,22 +402,7 @@ class BackupJobs(pulumi.ComponentResource):
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=BACKUP_LABELS),
                 policy_types=["Ingress", "Egress"],
                 egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                                ),
-                                pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels={"k8s-app": "kube-dns"}
-                                ),
-                            )
-                        ],
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
-                            tcp(DNS_PORT),
-                        ],
-                    ),
+                    dns_egress_rule(),
                     k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                         to=[
                             k8s.networking.v1.NetworkPolicyPeerArgs(
