@@ -16,9 +16,11 @@ session with fixed output settings, sha256 over those bytes.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -242,18 +244,43 @@ def tenant_counts(conn: psycopg.Connection[Any]) -> dict[str, dict[str, int]]:
 
 
 def pg_tool(name: str) -> str:
-    """The client tool of the newest installed PostgreSQL (it must not be older than the
-    server it dumps)."""
-    from scripts.local_services.postgres import find_bin_dir
-
+    """The client tool of the newest PostgreSQL major in Debian's layout (where the app image
+    puts its own), else the one on PATH: pg_dump must not be older than the server it dumps."""
+    installed = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda path: [int(p) for p in re.findall(r"\d+", Path(path).parent.parent.name)],
+        reverse=True,
+    )
+    if installed:
+        return installed[0]
     on_path = shutil.which(name)
-    with contextlib.suppress(Exception):
-        candidate = find_bin_dir() / name
-        if candidate.exists():
-            return str(candidate)
     if on_path:
         return on_path
     raise BackupError(f"{name} not found (install the PostgreSQL client tools)")
+
+
+def tool_major(version: str) -> int | None:
+    """The major of ``pg_dump --version`` output: 'pg_dump (PostgreSQL) 16.4 (Debian ...)' -> 16."""
+    match = re.search(r"\(PostgreSQL\) (\d+)", version)
+    return int(match.group(1)) if match else None
+
+
+def check_dump_tool(tool_version_text: str, server_version_num: int, server_version: str) -> None:
+    """Refuse before dumping when pg_dump is older than the server (pg_dump would refuse
+    mid-run) or says no version at all."""
+    tool = tool_major(tool_version_text)
+    server = server_version_num // 10000
+    if tool is None:
+        raise BackupError(
+            f"cannot tell pg_dump's version from {tool_version_text!r}; nothing was dumped"
+        )
+    if tool < server:
+        raise BackupError(
+            f"pg_dump is PostgreSQL {tool}'s, older than the server (PostgreSQL "
+            f"{server_version}): pg_dump refuses servers newer than itself. Run with the "
+            f"PostgreSQL {server} client tools or newer (the app image carries them, "
+            "app/Dockerfile); nothing was dumped"
+        )
 
 
 def tool_version(path: str) -> str:
@@ -516,13 +543,15 @@ def _dump_and_upload(
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         row = conn.execute(
-            "SELECT pg_export_snapshot(), current_setting('server_version'), clock_timestamp()"
+            "SELECT pg_export_snapshot(), current_setting('server_version'), clock_timestamp(), "
+            "current_setting('server_version_num')::int"
         ).fetchone()
         assert row is not None  # noqa: S101 - SELECT without FROM returns one row
         snapshot, server_version = str(row[0]), str(row[1])
         # The moment the dump describes: a drill restores to it and expects the same counts.
         manifest.snapshot_at = _iso(row[2])
         manifest.tools["server"] = f"PostgreSQL {server_version}"
+        check_dump_tool(manifest.tools["pg_dump"], int(row[3]), server_version)
         upload = _TailUpload(target, dump_key, spool)
         spool.touch()
         process = subprocess.Popen(  # noqa: S603 - fixed tool, arguments are ours

@@ -282,3 +282,45 @@ def test_disk_full_while_spooling_is_a_clear_error(
         )
     _nothing_complete_for(staging_sandbox)
     assert list(tmp_path.iterdir()) == []  # the spool is cleaned up
+
+
+def test_a_pg_dump_older_than_the_server_is_refused_before_dumping(
+    tenants_db: Database,
+    staging_sandbox: SandboxState,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A client one major behind the server, as a PostgreSQL 15 pg_dump facing RDS 16 would be.
+    with psycopg.connect(**tenants_db.conninfo()) as conn:
+        (server_num,) = conn.execute("SHOW server_version_num").fetchone()
+    older = int(server_num) // 10000 - 1
+    dumped = tmp_path / "dump-args"
+    tool = tmp_path / "pg_dump"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1" = --version ] && echo "pg_dump (PostgreSQL) {older}.9" && exit 0\n'
+        f'echo "$@" > {dumped}\n'
+    )
+    tool.chmod(0o755)
+    monkeypatch.setattr("scripts.ops.backup.pg_tool", lambda name: str(tool))
+
+    with pytest.raises(BackupError, match=rf"pg_dump is PostgreSQL {older}'s, older than the"):
+        run_backup(database=tenants_db, target=_target(staging_sandbox))
+
+    assert not dumped.exists()  # refused before pg_dump ran
+    _nothing_complete_for(staging_sandbox)
+    refused = [m for m in _manifests(staging_sandbox) if "older than" in (m.get("error") or "")]
+    assert refused
+    assert refused[0]["complete"] is False
+
+
+def test_tool_versions_are_read_and_compared_by_major() -> None:
+    from scripts.ops.backup import check_dump_tool, pg_tool, tool_major
+
+    local = subprocess.run([pg_tool("pg_dump"), "--version"], capture_output=True, text=True)
+    assert tool_major(local.stdout) is not None
+    assert tool_major("pg_dump (PostgreSQL) 16.4 (Debian 16.4-1.pgdg120+2)") == 16
+    check_dump_tool("pg_dump (PostgreSQL) 16.4", 160004, "16.4")  # same major: fine
+    check_dump_tool("pg_dump (PostgreSQL) 17.0", 160004, "16.4")  # newer client: fine
+    with pytest.raises(BackupError, match="cannot tell pg_dump's version"):
+        check_dump_tool("something else", 160004, "16.4")
