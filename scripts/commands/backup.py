@@ -76,7 +76,12 @@ def run(
             spool_limit_bytes=spool_limit_bytes,
         )
     except BackupError as exc:
-        _write_json(json_path, {"complete": False, "error": str(exc), "stack": stack})
+        # The failed run's manifest: the same keys as a complete one, never complete.
+        failed = exc.manifest.to_dict() if exc.manifest is not None else {}
+        failed.update(complete=False, error=str(exc), stack=stack)
+        failed.setdefault("object", None)
+        failed.setdefault("tables", {})
+        _write_json(json_path, failed)
         err.print(f"[red]backup failed:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     _write_json(json_path, manifest.to_dict())

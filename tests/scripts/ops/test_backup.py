@@ -324,3 +324,50 @@ def test_tool_versions_are_read_and_compared_by_major() -> None:
     check_dump_tool("pg_dump (PostgreSQL) 17.0", 160004, "16.4")  # newer client: fine
     with pytest.raises(BackupError, match="cannot tell pg_dump's version"):
         check_dump_tool("something else", 160004, "16.4")
+
+
+def test_cli_run_with_s3_unreachable_exits_1_and_writes_a_manifest_never_complete(
+    tenants_db: Database, staging_sandbox: SandboxState, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HRMS_STACK_OUTPUTS": json.dumps(staging_sandbox.outputs),
+    }
+    url = (
+        f"postgres://{tenants_db.user}:{tenants_db.password}@{tenants_db.host}:"
+        f"{tenants_db.port}/{tenants_db.dbname}"
+    )
+    manifest_path = tmp_path / "manifest.json"
+    run = subprocess.run(
+        [HRMSCTL, "backup", "run", "--stack", "staging", "--database-url", url,
+         "--endpoint-url", f"http://127.0.0.1:{free_port()}", "--json", str(manifest_path)],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "S3 unreachable" in run.stderr
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["complete"] is False
+    assert "S3 unreachable" in manifest["error"]
+    assert manifest["object"].startswith("s3://")
+    assert manifest["tables"] == {}  # nothing claimed about a dump that is not stored
+
+
+def test_without_a_url_the_backup_role_comes_from_make_serves_services_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scripts.ops.backup import resolve_database
+
+    monkeypatch.delenv("DATABASE_IAM_AUTH", raising=False)
+    services = tmp_path / "services.json"
+    with pytest.raises(BackupError, match="DB=postgres make serve"):
+        resolve_database(None, services)
+    services.write_text(
+        json.dumps({"database": {"backup_url": "postgres://hrms_backup:pw@127.0.0.1:5999/hrms"}})
+    )
+
+    database = resolve_database(None, services)
+
+    assert (database.user, database.password, database.port) == ("hrms_backup", "pw", 5999)
+    assert (database.host, database.dbname) == ("127.0.0.1", "hrms")
+    assert resolve_database("postgres://other:x@db:5432/d", services).user == "other"

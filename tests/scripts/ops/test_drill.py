@@ -257,3 +257,97 @@ def test_backup_status_reports_each_layer_and_publishes(
     status = json.loads((tmp_path / "s.json").read_text())
     assert status["ok"] is False
     assert {c["name"]: c["status"] for c in status["checks"]}["pitr-lag"] == "pass"
+
+
+def test_cli_drill_against_the_sandbox_writes_audit_evidence_with_every_check_run(
+    source_db: Database, staging_sandbox: SandboxState, tmp_path: Path
+) -> None:
+    outputs = staging_sandbox.outputs
+    manifest = run_backup(
+        database=source_db,
+        target=BackupTarget(
+            account=staging_sandbox.account,
+            bucket=outputs[keys.LOGICAL_BACKUP_BUCKET],
+            kms_key_arn=outputs[keys.LOGICAL_BACKUP_KMS_KEY_ARN],
+            stack="staging",
+        ),
+    ).to_dict()
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    url = (
+        f"postgres://{source_db.user}:{source_db.password}@{source_db.host}:"
+        f"{source_db.port}/{source_db.dbname}"
+    )
+    before = _instances(staging_sandbox)
+
+    result = _cli(
+        ["drill", "restore", "--stack", "staging", "--endpoint-url",
+         staging_sandbox.endpoint_url, "--json", str(tmp_path / "drill.json"),
+         "--manifest", str(tmp_path / "manifest.json"), "--database-url", url],
+        outputs,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    evidence = json.loads((tmp_path / "drill.json").read_text())
+    assert evidence["result"] == "passed"
+    assert isinstance(evidence["rto_seconds"], float)
+    assert isinstance(evidence["rpo_seconds"], float)
+    assert {c["name"]: c["status"] for c in evidence["checks"]} == dict.fromkeys(
+        ["placement", "reachable", "migrations-applied", "tenant-row-counts", "rpo", "rto"],
+        "pass",
+    )
+    assert evidence["restore_time"] == manifest["snapshot_at"]
+    assert evidence["cleanup"] == f"deleted {evidence['drill_instance']}"
+    assert _instances(staging_sandbox) == before
+    markdown = (tmp_path / "drill.md").read_text()
+    assert "**Result: PASSED**" in markdown
+    assert f"| RTO (start to restored and checked) | {evidence['rto_seconds']} s" in markdown
+    assert "| tenant-row-counts | pass | 3 tenants match the manifest" in markdown
+    # The copy backup status reads sits in the bucket.
+    s3 = staging_sandbox.account.client("s3")
+    stored = s3.list_objects_v2(
+        Bucket=outputs[keys.LOGICAL_BACKUP_BUCKET], Prefix="drills/staging/"
+    )["Contents"]
+    assert any(
+        json.loads(
+            s3.get_object(Bucket=outputs[keys.LOGICAL_BACKUP_BUCKET], Key=o["Key"])["Body"].read()
+        )["drill_instance"]
+        == evidence["drill_instance"]
+        for o in stored
+    )
+
+
+def test_a_failing_check_exits_1_and_still_deletes_the_drill_instance(
+    staging_sandbox: SandboxState, tmp_path: Path
+) -> None:
+    before = _instances(staging_sandbox)
+    nowhere = f"postgres://u:p@127.0.0.1:{free_port()}/d"  # the checks host cannot connect
+
+    result = _cli(
+        ["drill", "restore", "--stack", "staging", "--endpoint-url",
+         staging_sandbox.endpoint_url, "--json", str(tmp_path / "e.json"),
+         "--database-url", nowhere],
+        staging_sandbox.outputs,
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    evidence = json.loads((tmp_path / "e.json").read_text())
+    assert evidence["result"] == "failed"
+    assert {c["name"]: c["status"] for c in evidence["checks"]}["reachable"] == "fail"
+    assert evidence["cleanup"].startswith("deleted ")
+    assert _instances(staging_sandbox) == before
+    assert "**Result: FAILED**" in (tmp_path / "e.md").read_text()
+
+
+def test_backup_status_exits_2_when_it_cannot_look(
+    staging_sandbox: SandboxState, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = _cli(
+        ["backup", "status", "--stack", "staging", "--endpoint-url", nowhere,
+         "--json", str(tmp_path / "s.json")],
+        staging_sandbox.outputs,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    status = json.loads((tmp_path / "s.json").read_text())
+    assert status["ok"] is False
+    assert status["error"]
