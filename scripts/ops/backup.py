@@ -250,19 +250,15 @@ def tenant_counts(conn: psycopg.Connection[Any]) -> dict[str, dict[str, int]]:
 
 
 def pg_tool(name: str) -> str:
-    """The client tool of the newest PostgreSQL major in Debian's layout (where the app image
-    puts its own), else the one on PATH: pg_dump must not be older than the server it dumps."""
-    installed = sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-        key=lambda path: [int(p) for p in re.findall(r"\d+", Path(path).parent.parent.name)],
-        reverse=True,
-    )
-    if installed:
-        return installed[0]
+    """The client tool of the newest PostgreSQL major installed, in Debian's layout (where the
+    app image puts its own) or on PATH: pg_dump must not be older than the server it dumps."""
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
     on_path = shutil.which(name)
     if on_path:
-        return on_path
-    raise BackupError(f"{name} not found (install the PostgreSQL client tools)")
+        candidates.append(on_path)
+    if not candidates:
+        raise BackupError(f"{name} not found (install the PostgreSQL client tools)")
+    return max(candidates, key=lambda path: tool_major(tool_version(path)) or 0)
 
 
 def tool_major(version: str) -> int | None:

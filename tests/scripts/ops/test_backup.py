@@ -371,3 +371,21 @@ def test_without_a_url_the_backup_role_comes_from_make_serves_services_json(
     assert (database.user, database.password, database.port) == ("hrms_backup", "pw", 5999)
     assert (database.host, database.dbname) == ("127.0.0.1", "hrms")
     assert resolve_database("postgres://other:x@db:5432/d", services).user == "other"
+
+
+def test_pg_tool_picks_the_newest_major_whether_in_debians_layout_or_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scripts.ops.backup import pg_tool, tool_major, tool_version
+
+    installed = pg_tool("pg_dump")
+    newer = int(tool_major(tool_version(installed)) or 0) + 1
+    tool = tmp_path / "pg_dump"
+    tool.write_text(f'#!/bin/sh\necho "pg_dump (PostgreSQL) {newer}.0"\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+
+    assert pg_tool("pg_dump") == str(tool)
+    tool.write_text('#!/bin/sh\necho "pg_dump (PostgreSQL) 9.6.24"\n')
+    if installed.startswith("/usr/lib/postgresql/"):  # else the stand-in shadows it on PATH
+        assert pg_tool("pg_dump") == installed
