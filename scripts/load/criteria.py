@@ -54,13 +54,13 @@ def criteria_evaluate(
             passed=stats.p95_ms <= t.max_p95_ms,
             value=round(stats.p95_ms, 1),
             limit=f"<= {t.max_p95_ms:g}",
-        ),  # fmt: skip
+        ),
         Criterion(
             name="p99_ms",
             passed=stats.p99_ms <= t.max_p99_ms,
             value=round(stats.p99_ms, 1),
             limit=f"<= {t.max_p99_ms:g}",
-        ),  # fmt: skip
+        ),
         Criterion(
             name="cross_tenant_responses",
             passed=stats.cross_tenant_responses == 0,
