@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -69,6 +70,7 @@ class FaultOutcome:
     recovery_s: dict[str, float | None]  # per flow; None: no success observed
     server_failures_in_window: int
     failures_in_window: int
+    statuses_in_window: dict[str, int]
     detail: str
     error: str | None = None
     missing: list[str] = field(default_factory=list)  # flows with no recovery
@@ -157,15 +159,23 @@ def _recovery(samples: Sequence[Sample], flow: str, started: float, horizon: flo
 
 
 def fault_outcome(
-    event: FaultEvent, samples: Sequence[Sample], flows: Sequence[str] = RECOVERY_FLOWS
+    event: FaultEvent,
+    samples: Sequence[Sample],
+    flows: Sequence[str] = RECOVERY_FLOWS,
+    *,
+    next_fault: float | None = None,
 ) -> FaultOutcome:
     spec = FAULT_SPECS[event.name]
-    # Observe twice the bound, so a slow recovery is measured (and then judged too slow).
+    # Observe twice the bound, so a slow recovery is measured (and then judged too slow),
+    # but never into the next fault, whose failures are its own.
     horizon = event.started + 2 * spec.recovery_bound_s
-    recovery = {flow: _recovery(samples, flow, event.started, horizon) for flow in flows}
+    if next_fault is not None:
+        horizon = min(horizon, next_fault)
+    mine = [s for s in samples if s.ended <= horizon] if next_fault is not None else samples
+    recovery = {flow: _recovery(mine, flow, event.started, horizon) for flow in flows}
     recovered_at = [event.started + v for v in recovery.values() if v is not None]
     window_end = max([event.restored, *recovered_at]) + GRACE_S
-    inside = [s for s in samples if event.started <= s.ended <= window_end]
+    inside = [s for s in samples if event.started <= s.ended <= min(window_end, horizon)]
     return FaultOutcome(
         name=event.name,
         started=event.started,
@@ -175,6 +185,7 @@ def fault_outcome(
         recovery_s={k: None if v is None else round(v, 3) for k, v in recovery.items()},
         server_failures_in_window=sum(s.server_failure for s in inside),
         failures_in_window=sum(s.failed for s in inside),
+        statuses_in_window=dict(sorted(Counter(str(s.status) for s in inside).items())),
         detail=event.detail,
         error=event.error,
         missing=[k for k, v in recovery.items() if v is None],

@@ -30,6 +30,7 @@ def _fault(outcome: FaultOutcome, t0: float) -> dict[str, Any]:
         ),
         "server_errors_in_window": outcome.server_failures_in_window,
         "failures_in_window": outcome.failures_in_window,
+        "statuses_in_window": outcome.statuses_in_window,
         "recovered": outcome.recovered,
         "detail": outcome.detail,
         "error": outcome.error,
@@ -66,6 +67,7 @@ def summary_build(
         "p95_ms": round(stats.p95_ms, 1),
         "p99_ms": round(stats.p99_ms, 1),
         "endpoints": endpoint_stats(samples, duration_s),
+        "statuses": stats.statuses,
         "requests_by_flow": stats.requests_by_flow,
         "rate_limited_by_tier": stats.rate_limited_by_tier,
         "rate_limited": {

@@ -11,6 +11,7 @@ criterion fails (2 on bad arguments or when the app cannot start).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -192,13 +193,24 @@ def run(opts: Options) -> int:
             writes = writes_check_database(app.server, app.database.name, state.writes)
         else:
             writes = writes_check_api(host, tenants, state.writes)
-        (opts.out / "report.html").write_text(get_html_report(env), encoding="utf-8")
-    outcomes = [fault_outcome(e, state.samples) for e in events]
+        report = get_html_report(env)  # type: ignore[no-untyped-call]  # locust leaves it untyped
+        (opts.out / "report.html").write_text(str(report), encoding="utf-8")
+    starts = sorted(e.started for e in events)
+    outcomes = [
+        fault_outcome(
+            e, state.samples, next_fault=min((t for t in starts if t > e.started), default=None)
+        )
+        for e in events
+    ]
     windows = [(o.started, o.window_end) for o in outcomes]
     stats = stats_compute(state.samples, windows, elapsed)
+    thresholds = opts.scenario.thresholds
+    if opts.duration_s != opts.scenario.duration_s:  # a shortened run needs fewer requests
+        scaled = int(thresholds.min_requests * opts.duration_s / opts.scenario.duration_s)
+        thresholds = dataclasses.replace(thresholds, min_requests=max(1, scaled))
     criteria = criteria_evaluate(
         stats=stats,
-        thresholds=opts.scenario.thresholds,
+        thresholds=thresholds,
         writes=writes,
         faults=outcomes,
         flows=RECOVERY_FLOWS,

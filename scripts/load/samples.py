@@ -76,6 +76,7 @@ class RunStats:
     rate_limited_within_limit: int  # 429s of tenants not driven over their limit
     rate_limited_over_limit: int
     over_limit_requests: int
+    statuses: dict[str, int]  # "0" is no response
     requests_by_flow: dict[str, int]
     successes_by_flow: dict[str, int]
     p95_first_third_ms: float
@@ -116,6 +117,7 @@ def stats_compute(
         rate_limited_within_limit=sum(not s.over_limit for s in limited),
         rate_limited_over_limit=sum(s.over_limit for s in limited),
         over_limit_requests=sum(s.over_limit for s in samples),
+        statuses=dict(sorted(Counter(str(s.status) for s in samples).items())),
         requests_by_flow=dict(Counter(s.flow for s in samples)),
         successes_by_flow=dict(Counter(s.flow for s in samples if not s.failed)),
         p95_first_third_ms=percentile(first, 0.95),
