@@ -6,7 +6,7 @@ reaches its cap the oldest hire is terminated first, so Free's 25 seats never ru
 out), files one-day leave for a hire (HR) and approves it (admin), and probes another
 tenant's employee, which must be a 404. Every object in every 2xx response goes through
 ``Ownership``; every 2xx write is recorded for the check after the run. The over-limit
-tenant's single user only lists, three times faster than its tier allows.
+tenant's users only list, together four times faster than its tier allows.
 """
 
 from __future__ import annotations
@@ -386,7 +386,10 @@ def user_classes(state: RunState, scenario: Scenario) -> tuple[list[type[User]],
         name = "".join(p.title() for p in slug.split("-"))
         if t.creds.over_limit:
             base: type[TenantUser] = OverLimitUser
-            attrs |= {"fixed_count": 1, "wait_time": constant_throughput(scenario.over_limit_rps)}
+            attrs |= {
+                "fixed_count": scenario.over_limit_users,
+                "wait_time": constant_throughput(scenario.over_limit_rps),
+            }
         else:
             load = scenario.tiers[TierName(t.creds.tier)]
             base = TierUser
