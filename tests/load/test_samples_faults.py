@@ -34,7 +34,8 @@ def test_percentile_is_nearest_rank() -> None:
 def test_failures_inside_a_window_do_not_count_outside_it() -> None:
     samples = [sample(1.0), sample(5.0, 500), sample(9.0, 0), sample(20.0)]
     inside = stats_compute(samples, [(4.0, 10.0)], 20.0)
-    assert inside.server_failures_outside == 0 and inside.error_rate == 0.0
+    assert inside.server_failures_outside == 0
+    assert inside.error_rate == 0.0
     outside = stats_compute(samples, [(4.0, 6.0)], 20.0)
     assert outside.server_failures_outside == 1  # the unanswered request at 9 s
     assert outside.statuses == {"0": 1, "200": 2, "500": 1}
