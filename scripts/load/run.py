@@ -126,14 +126,17 @@ def _progress(state: RunState, t0: float) -> None:
         failed = sum(s.failed for s in state.samples)
         rate = (n - last) / PROGRESS_EVERY_S
         last = n
-        print(f"  {time.time() - t0:6.0f} s  {n} requests, {failed} failed, {rate:.1f} req/s")
+        print(
+            f"  {time.time() - t0:6.0f} s  {n} requests, {failed} failed, {rate:.1f} req/s",
+            flush=True,
+        )
 
 
 def _inject(name: str, app: LocalApp, events: list[FaultEvent], t0: float) -> None:
-    print(f"  {time.time() - t0:6.0f} s  fault: {name}")
+    print(f"  {time.time() - t0:6.0f} s  fault: {name}", flush=True)
     event = fault_inject(name, app)
     events.append(event)
-    print(f"  {time.time() - t0:6.0f} s  {name}: {event.error or event.detail}")
+    print(f"  {time.time() - t0:6.0f} s  {name}: {event.error or event.detail}", flush=True)
 
 
 def drive(
