@@ -245,6 +245,7 @@ def run(opts: Options) -> int:
 
 
 def _terminate(signum: int, _frame: object) -> None:
+    print("load: stopping on a signal; no summary is written", file=sys.stderr, flush=True)
     raise SystemExit(128 + signum)  # unwinds the ExitStack: gunicorn, Redis, PostgreSQL stop
 
 
