@@ -6,9 +6,9 @@ a Redis restart (stopped ``down_s``, started again on the same port; the limiter
 open meanwhile) and a PostgreSQL restart (an immediate stop, ``down_s`` down, started
 again on the same data directory and port; every committed write must survive).
 
-Recovery of a flow is the time from the fault's start to the first success of that
-flow after its last 5xx or unanswered request in the observation span; a flow that
-never failed recovers with its first success. The fault window runs from the start to
+Recovery of a flow is the time from the fault's start to the end of its first success
+sent after its last 5xx or unanswered request in the observation span; a flow that
+never failed recovers with its first success sent after the fault began. The fault window runs from the start to
 the later of the component's restoration and the last flow's recovery, plus
 ``GRACE_S``: 5xx outside every window fail the run.
 """
@@ -153,7 +153,9 @@ def _recovery(samples: Sequence[Sample], flow: str, started: float, horizon: flo
     failures = [s.ended for s in mine if s.server_failure and s.ended <= horizon]
     after = failures[-1] if failures else started
     for s in mine:
-        if s.ended >= after and not s.failed:
+        # Sent after the last failure (or the fault): a request already in flight when
+        # the fault began may succeed without proving anything about recovery.
+        if s.started >= after and not s.failed:
             return s.ended - started
     return None
 

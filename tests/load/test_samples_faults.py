@@ -70,6 +70,14 @@ def test_recovery_is_the_first_success_after_the_last_outage_failure() -> None:
     assert outcome.recovered
 
 
+def test_a_request_sent_before_the_fault_proves_no_recovery() -> None:
+    # Ended after the fault began, but was sent before it: in flight, not recovered.
+    in_flight = sample(10.3, flow="read", started=9.8)
+    later = sample(14.0, flow="read")
+    event = FaultEvent(name="postgres-restart", started=10.0, restored=13.0, detail="")
+    assert fault_outcome(event, [in_flight, later], ("read",)).recovery_s == {"read": 4.0}
+
+
 def test_a_flow_without_success_after_the_fault_has_not_recovered() -> None:
     event = FaultEvent(name="worker-kill", started=10.0, restored=10.2, detail="")
     outcome = fault_outcome(event, [sample(10.1, 0), sample(11.0)], ("list", "read"))
