@@ -8,9 +8,9 @@ again on the same data directory and port; every committed write must survive).
 
 Recovery of a flow is the time from the fault's start to the end of its first success
 sent after its last 5xx or unanswered request in the observation span; a flow that
-never failed recovers with its first success sent after the fault began. The fault window runs from the start to
-the later of the component's restoration and the last flow's recovery, plus
-``GRACE_S``: 5xx outside every window fail the run.
+never failed recovers with its first success sent after the fault began. The fault
+window runs from the start to the later of the component's restoration and the last
+flow's recovery, plus ``GRACE_S``: 5xx outside every window fail the run.
 """
 
 from __future__ import annotations
