@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK ?= staging
 PORT ?= 8000
 
-.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-app bench-plan bench-backup mutation clean
+.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-app bench-plan bench-backup load mutation clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -83,6 +83,10 @@ bench-plan: setup ## plan synthesis time, per-resource cost, import time and mem
 
 bench-backup: sysdeps setup ## logical backup throughput vs plain pg_dump, restore time per GB
 	$(BIN)/python -m scripts.bench.backup
+
+load: sysdeps setup ## Locust SCENARIO=smoke|load|stress|spike|soak on a local app (TARGET=URL CREDENTIALS=FILE: staging)
+	@$(BIN)/python -m scripts.load --scenario "$(SCENARIO)" $(if $(TARGET),--target "$(TARGET)") \
+		$(if $(CREDENTIALS),--credentials "$(CREDENTIALS)")
 
 mutation: sysdeps setup ## mutation scores of the core modules (slow; ONLY=parity for one target)
 	$(BIN)/python -m scripts.mutation $(foreach t,$(ONLY),--only $(t))

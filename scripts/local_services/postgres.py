@@ -13,6 +13,7 @@ import glob
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -114,6 +115,10 @@ def postgres_start(
                 "--encoding=UTF8",
                 "--locale=C",
                 "--no-instructions",
+                # Skips only initdb's final flush of the empty cluster (seconds on a busy
+                # disk); a throwaway cluster never outlives the OS. The server's own
+                # durability (fsync, synchronous commit) is untouched.
+                "--no-sync",
             ],
             run_as,
             what="initdb",
@@ -184,6 +189,43 @@ def postgres_stop(server: PostgresServer) -> None:
             )
     finally:
         shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+def postgres_halt(server: PostgresServer, *, mode: str = "immediate") -> None:
+    """Stop the server but keep its files, so ``postgres_resume`` brings the same data back.
+
+    ``immediate`` is a crash as far as the data is concerned: no checkpoint, WAL replay on
+    the next start (what fault-injection runs want to survive).
+    """
+    _run(
+        [str(server.bin_dir / "pg_ctl"), "-D", str(server.data_dir), "-m", mode, "-w", "stop"],
+        server.run_as,
+        what="pg_ctl stop",
+    )
+
+
+def postgres_resume(server: PostgresServer) -> None:
+    """Start a halted server again on the same data directory, port and settings."""
+    # The server recorded its own command line: postgres "-D" DIR then the options.
+    recorded = shlex.split((server.data_dir / "postmaster.opts").read_text())
+    options = recorded[3:] if recorded[1:2] == ["-D"] else recorded[1:]
+    _run(
+        [
+            str(server.bin_dir / "pg_ctl"),
+            "-D",
+            str(server.data_dir),
+            "-l",
+            str(server.base_dir / "server.log"),
+            "-o",
+            shlex.join(options),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        server.run_as,
+        what="pg_ctl start",
+    )
 
 
 def postgres_create_role(

@@ -1,0 +1,1 @@
+"""Load tests of the tenant API with Locust: scenarios, flows, injected faults, criteria."""
