@@ -53,12 +53,17 @@ class FlatRepresentationMixin(serializers.Serializer):  # type: ignore[type-arg]
     (nested, method, custom format) take DRF's path.
     """
 
-    _flat_plan: list[tuple[str, str, Callable[[Any], Any]]] | None
+    # Per class, built from the first instance's fields: DRF builds a serializer's fields
+    # anew for every instance (for ModelSerializer by introspecting the model), which for
+    # a page was most of the cost left in serialization. These serializers' fields do
+    # not depend on the instance or its context.
+    _flat_plans: dict[type, list[tuple[str, str, Callable[[Any], Any]]] | None] = {}
 
     def _plan(self) -> list[tuple[str, str, Callable[[Any], Any]]] | None:
+        cls = type(self)
         try:
-            return self._flat_plan
-        except AttributeError:
+            return self._flat_plans[cls]
+        except KeyError:
             pass
         plan: list[tuple[str, str, Callable[[Any], Any]]] | None = []
         for field in self._readable_fields:
@@ -72,14 +77,24 @@ class FlatRepresentationMixin(serializers.Serializer):  # type: ignore[type-arg]
                 break
             assert plan is not None  # noqa: S101 - narrowed for mypy
             plan.append((str(field.field_name), field.source_attrs[0], converter))
-        self._flat_plan = plan
+        self._flat_plans[cls] = plan
         return plan
+
+    def flat_sources(self) -> list[str] | None:
+        """The attributes the rows are written from, if flat: ``QuerySet.values`` names."""
+        plan = self._plan()
+        return None if plan is None else [attr for _, attr, _ in plan]
 
     def to_representation(self, instance: Any) -> Any:
         plan = self._plan()
         if plan is None:
             return super().to_representation(instance)
         row = {}
+        if isinstance(instance, dict):  # a ``values()`` row (app.core.views.FlatListMixin)
+            for name, attr, convert in plan:
+                value = instance[attr]
+                row[name] = None if value is None else convert(value)
+            return row
         for name, attr, convert in plan:
             value = getattr(instance, attr)
             row[name] = None if value is None else convert(value)

@@ -9,14 +9,14 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from app.core.views import actor_of, pk_from_url
+from app.core.views import FlatListMixin, actor_of, pk_from_url
 from app.people import selectors, services
 from app.people.filters import EmployeeFilter
 from app.people.models import Department, Employee
 from app.people.serializers import DepartmentSerializer, EmployeeSerializer
 
 
-class DepartmentViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
+class DepartmentViewSet(FlatListMixin, viewsets.ModelViewSet):  # type: ignore[type-arg]
     serializer_class = DepartmentSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -53,6 +53,7 @@ class DepartmentViewSet(viewsets.ModelViewSet):  # type: ignore[type-arg]
 
 
 class EmployeeViewSet(
+    FlatListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

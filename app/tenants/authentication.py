@@ -42,7 +42,11 @@ def request_membership_verify(*, request: HttpRequest, tenant: Tenant) -> Member
     For the rate limiter, which must know before the view runs whether to spend the
     tenant's bucket or the failed-authentication one. It runs in its own short tenant
     scope; the answer is kept on the request for ``TenantTokenAuthentication``.
+    ``TenantMiddleware`` has usually checked it already, with the API key.
     """
+    if hasattr(request, _VERIFIED):
+        verified: Membership | None = getattr(request, _VERIFIED)
+        return verified
     token = bearer_token(request)
     membership = None
     if token is not None:
@@ -50,8 +54,13 @@ def request_membership_verify(*, request: HttpRequest, tenant: Tenant) -> Member
         # round trip (docs/performance.md); the binding ends with it.
         with tenant_bound_statement(tenant.pk):
             membership = membership_from_token(tenant=tenant, token=token)
-    setattr(request, _VERIFIED, membership)
+    request_membership_verified(request, membership)
     return membership
+
+
+def request_membership_verified(request: HttpRequest, membership: Membership | None) -> None:
+    """Record that the request's bearer token was checked and what it authenticates."""
+    setattr(request, _VERIFIED, membership)
 
 
 class TenantTokenAuthentication(BaseAuthentication):
@@ -71,7 +80,7 @@ class TenantTokenAuthentication(BaseAuthentication):
         token = bearer_token(request._request)
         if token is None:
             raise exceptions.AuthenticationFailed("Missing Authorization: Bearer token.")
-        if hasattr(request._request, _VERIFIED):  # checked moments ago by the rate limiter
+        if hasattr(request._request, _VERIFIED):  # checked with the API key, moments ago
             membership = getattr(request._request, _VERIFIED)
         else:
             membership = membership_from_token(tenant=tenant, token=token)

@@ -1,4 +1,9 @@
-"""Resolves ``X-API-Key`` to ``request.tenant``; authentication decides whether to reject."""
+"""Resolves ``X-API-Key`` to ``request.tenant``; authentication decides whether to reject.
+
+The bearer token is checked in the same lookup (one database round trip for both,
+docs/performance.md); the answer is kept on the request for the rate limiter and
+``TenantTokenAuthentication``, which still refuse whatever it did not authenticate.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from app.core.context import TENANT_ENVIRON_KEY, tenant_id_var
-from app.tenants.selectors import tenant_from_api_key
+from app.tenants.authentication import bearer_token, request_membership_verified
+from app.tenants.selectors import request_credentials
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -18,7 +24,12 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         api_key = request.headers.get(API_KEY_HEADER, "").strip()
-        tenant = tenant_from_api_key(api_key=api_key) if api_key else None
+        tenant = None
+        if api_key:
+            found = request_credentials(api_key=api_key, token=bearer_token(request))
+            tenant = found.tenant
+            if tenant is not None:
+                request_membership_verified(request, found.membership)
         request.api_key = api_key or None  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
         if tenant is not None:

@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from app.core.db_backend import base as db_backend
-from app.core.rls import current_db_tenant_id, set_db_tenant
-from app.people.models import Employee
-from app.people.serializers import EmployeeSerializer
+from app.core.rls import current_db_tenant_id, set_db_tenant, tenant_scope
+from app.people.filters import EmployeeFilter
+from app.people.models import Department, Employee
+from app.people.serializers import DepartmentSerializer, EmployeeSerializer
 from tests.app.factories import TenantWorld
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,14 +41,16 @@ def _captured(world: TenantWorld, method: str, path: str, **kwargs: Any) -> list
 def _assert_bound(world: TenantWorld, statements: list[str]) -> None:
     # No binding costs a round trip of its own; each rides in front of a statement.
     assert not any(s.startswith("SELECT set_config") and ";" not in s for s in statements)
+    assert statements[0].startswith(CREDENTIALS_BINDING), statements  # key and token
     bound = [s for s in statements if s.startswith(_binding(world))]
-    assert len(bound) == 2, statements  # the limiter's token check and the view's first query
+    assert len(bound) == 1, statements  # the view's first query
 
 
-# API key; token check with the binding in one message, its own implicit transaction
-# (the limiter's check); BEGIN, the page with the binding, COMMIT (the view). Was 10:
-# a health check, and two transactions each with a binding of its own.
-READ_ROUND_TRIPS = 5
+# The API key and the token checked in one message, its own implicit transaction; BEGIN,
+# the page with the binding, COMMIT (the view). Was 10: a health check, the key lookup,
+# and two transactions each with a binding of its own.
+READ_ROUND_TRIPS = 4
+CREDENTIALS_BINDING = "SELECT set_config('app.tenant_id', COALESCE((SELECT tenant_id"
 
 
 def test_list_round_trips(tenant_a: TenantWorld) -> None:
@@ -75,9 +78,10 @@ def test_write_has_no_standalone_binding(tenant_a: TenantWorld) -> None:
     }
     statements = _captured(tenant_a, "post", "/api/v1/employees/", data=body, format="json")
     _assert_bound(tenant_a, statements)
-    # API key, the limiter's bound token check, then BEGIN, savepoint with the binding,
-    # tenant lock, uniqueness check, insert, audit insert, release, COMMIT.
-    assert len(statements) <= 10, statements
+    # Key and token, then BEGIN, savepoint with the binding, tenant lock, uniqueness
+    # check, insert, audit insert, release, COMMIT.
+    assert len(statements) <= 9, statements
+    assert any("audit" in s for s in statements), statements
 
 
 def test_binding_without_statement_ends_with_its_transaction(tenant_a: TenantWorld) -> None:
@@ -93,12 +97,14 @@ def test_binding_without_statement_ends_with_its_transaction(tenant_a: TenantWor
     assert sent[1].startswith("SELECT NULLIF"), sent
 
 
-def test_limiter_token_check_is_one_bound_message(tenant_a: TenantWorld) -> None:
+def test_key_and_token_are_one_bound_message(tenant_a: TenantWorld) -> None:
     statements = _captured(tenant_a, "get", "/api/v1/employees/")
-    token_check = statements[1]
-    assert token_check.startswith(_binding(tenant_a))
-    assert "tenants_accesstoken" in token_check
-    assert "BEGIN" not in statements[:2]
+    lookup = statements[0]
+    assert lookup.startswith(CREDENTIALS_BINDING)
+    assert "tenants_tenantapikey" in lookup
+    assert "tenants_accesstoken" in lookup
+    # Once, not again by the rate limiter or the authentication class.
+    assert sum("tenants_accesstoken" in s for s in statements) == 1
     # The binding ended with that message: the connection is unbound again.
     assert current_db_tenant_id() is None
 
@@ -140,3 +146,62 @@ def test_flat_rows_match_drf_generic_output(tenant_a: TenantWorld) -> None:
         generic = serializers.ModelSerializer.to_representation(serializer, row)
         assert serializer.data == generic
         assert serializer._plan() is not None  # the flat path is the one in use
+
+
+def test_flat_plan_is_built_once_per_class(
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    employee = tenant_a.employee("employee")
+    expected = EmployeeSerializer(employee).data  # builds the plan if no test did yet
+
+    def rebuilt(*_args: Any) -> Any:
+        raise AssertionError("fields built again")
+
+    monkeypatch.setattr(EmployeeSerializer, "get_fields", rebuilt)
+    assert EmployeeSerializer(employee).data == expected
+    page = EmployeeSerializer([employee, tenant_a.employee("manager")], many=True).data
+    assert page[0] == expected
+
+
+def test_unfiltered_list_builds_no_filter_set(
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[object] = []
+    original = EmployeeFilter.__init__
+
+    def counting(self: EmployeeFilter, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmployeeFilter, "__init__", counting)
+    client = tenant_a.client("admin")
+    everyone = client.get("/api/v1/employees/?page_size=2")
+    assert everyone.status_code == 200
+    assert built == []
+    # Any filter's parameter takes django-filter's path: filtered, and refused when bad.
+    manager = tenant_a.employee("manager")
+    reports = client.get(f"/api/v1/employees/?manager={manager.pk}")
+    assert [e["id"] for e in reports.json()["results"]] == [tenant_a.employee("employee").pk]
+    assert client.get("/api/v1/employees/?hired_after=yesterday").status_code == 400
+    assert len(built) == 2
+
+
+def test_list_reads_only_the_serialized_columns(tenant_a: TenantWorld) -> None:
+    statements = _captured(tenant_a, "get", "/api/v1/employees/?page_size=3")
+    (page,) = [s for s in statements if s.startswith(_binding(tenant_a))]
+    assert '"people_employee"."membership_id"' not in page  # not serialized, not read
+    assert '"people_employee"."manager_id"' in page
+    with tenant_scope(tenant_a.tenant.pk):
+        rows = list(Employee.objects.order_by("-id")[:3])
+    listed = tenant_a.client("admin").get("/api/v1/employees/?page_size=3").json()["results"]
+    assert listed == EmployeeSerializer(rows, many=True).data  # as from model instances
+
+
+def test_department_list_is_flat_and_unchanged(tenant_a: TenantWorld) -> None:
+    statements = _captured(tenant_a, "get", "/api/v1/departments/")
+    (page,) = [s for s in statements if s.startswith(_binding(tenant_a))]
+    assert '"people_department"."tenant_id", ' not in page
+    with tenant_scope(tenant_a.tenant.pk):
+        rows = list(Department.objects.order_by("-id"))
+    listed = tenant_a.client("admin").get("/api/v1/departments/").json()["results"]
+    assert listed == DepartmentSerializer(rows, many=True).data

@@ -30,7 +30,7 @@ from app.people.selectors import (
     employee_list,
     employee_of,
 )
-from app.tenants.selectors import membership_from_token
+from app.tenants.selectors import membership_from_token, request_credentials
 from tests.app.factories import TenantWorld
 from tests.fixtures.postgres_server import SuitePostgres
 
@@ -113,6 +113,12 @@ def test_token_lookup_is_bound_to_the_tenant(tenant_a: TenantWorld, tenant_b: Te
     assert membership_from_token(tenant=tenant_a.tenant, token=token_b) is None
     found = membership_from_token(tenant=tenant_b.tenant, token=token_b)
     assert found == tenant_b.logins["admin"].membership
+    # The request path's one-message lookup joins on the key's tenant itself.
+    crossed = request_credentials(api_key=tenant_a.api_key, token=token_b)
+    assert crossed.tenant == tenant_a.tenant
+    assert crossed.membership is None
+    own = request_credentials(api_key=tenant_b.api_key, token=token_b)
+    assert own.membership == tenant_b.logins["admin"].membership
     # Same over HTTP: tenant A's key with tenant B's token is refused.
     client = tenant_a.client("admin")
     client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"Bearer {token_b}")
