@@ -164,6 +164,38 @@ def api_tenant(slug: str, tier: str) -> ApiTenant:
     return ApiTenant(tenant=tenant, api_key=key, token=token)
 
 
+@dataclass(frozen=True)
+class Drained:
+    """Requests sent until the bucket refused ``refusals`` of them."""
+
+    statuses: list[int]
+    elapsed_s: float
+
+    @property
+    def allowed(self) -> int:
+        return self.statuses.count(200)
+
+    def assert_bucket(self, *, burst: int, rate_per_second: float) -> None:
+        """Exactly the burst at once, plus at most what refilled while the requests ran.
+
+        A busy machine can stretch the requests over several refill intervals; the bound
+        follows the measured time instead of assuming the burst arrives instantly.
+        """
+        assert self.statuses[:burst] == [200] * burst, self.statuses
+        refilled = int(rate_per_second * self.elapsed_s)
+        assert burst <= self.allowed <= burst + refilled, (self.statuses, self.elapsed_s)
+        assert set(self.statuses) <= {200, 429}, self.statuses
+
+
+def drain(client: APIClient, path: str, *, refusals: int = 1, cap: int = 60) -> Drained:
+    """GET ``path`` until ``refusals`` 429s came back (at most ``cap`` requests)."""
+    statuses: list[int] = []
+    started = time.monotonic()
+    while statuses.count(429) < refusals and len(statuses) < cap:
+        statuses.append(client.get(path).status_code)
+    return Drained(statuses=statuses, elapsed_s=time.monotonic() - started)
+
+
 def emf_events(captured_stdout: str) -> list[dict[str, Any]]:
     """The CloudWatch EMF lines among captured stdout."""
     events = []
