@@ -34,7 +34,7 @@ from infra.observability.monitoring import PlatformMonitoring, PlatformMonitorin
 from infra.observability.signals import AlarmTargets
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 from infra.tagging import MandatoryTags, apply_mandatory_tags
-from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
+from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs
 from infra.workload.backup_jobs import BackupJobs, BackupJobsArgs
 from stacks import outputs
 from stacks.config import PROJECT, ConfigError, StackConfig, load_stack_config
@@ -67,15 +67,7 @@ def main() -> None:
     network = Network(
         f"{prefix}-network",
         NetworkArgs(
-            cidr_block=cfg.network.vpc_cidr,
-            availability_zones=cfg.network.availability_zones,
-            public_subnet_cidrs=cfg.network.public_subnet_cidrs,
-            private_subnet_cidrs=cfg.network.private_subnet_cidrs,
-            isolated_subnet_cidrs=cfg.network.isolated_subnet_cidrs,
-            nat_gateway_count=cfg.network.nat_gateways,
-            flow_log_retention_days=cfg.network.flow_log_retention_days,
-            logs_kms_key_arn=logs_key.key_arn,
-            cluster_name=cluster_name,
+            settings=cfg.network, logs_kms_key_arn=logs_key.key_arn, cluster_name=cluster_name
         ),
     )
 
@@ -84,13 +76,9 @@ def main() -> None:
         f"{prefix}-cluster",
         EksClusterArgs(
             cluster_name=cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             subnet_ids=network.private_subnet_ids,
             logs_kms_key_arn=logs_key.key_arn,
-            log_retention_days=cfg.cluster.log_retention_days,
-            endpoint_public_access=cfg.cluster.endpoint_public_access,
-            public_access_cidrs=cfg.cluster.public_access_cidrs,
-            allow_open_public_endpoint=not cfg.is_prod,
+            settings=cfg.cluster,
         ),
     )
     bootstrap_addons = ClusterAddons(
@@ -104,18 +92,12 @@ def main() -> None:
         f"{prefix}-nodes",
         NodeGroupArgs(
             cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             cluster_security_group_id=cluster.cluster_security_group_id,
             vpc_id=network.vpc_id,
             vpc_cidr=cfg.network.vpc_cidr,
             subnet_ids=network.private_subnet_ids,
-            instance_types=cfg.cluster.node_instance_types,
-            min_size=cfg.cluster.node_min_size,
-            max_size=cfg.cluster.node_max_size,
-            desired_size=cfg.cluster.node_desired_size,
-            disk_size_gb=cfg.cluster.node_disk_gb,
             node_port=cfg.workload.node_port,
-            metadata_hop_limit=cfg.cluster.metadata_hop_limit,
+            settings=cfg.cluster,
             labels={"hrms/pool": "general"},
         ),
         opts=pulumi.ResourceOptions(depends_on=[bootstrap_addons]),
@@ -160,19 +142,8 @@ def main() -> None:
             subnet_ids=network.isolated_subnet_ids,
             client_security_group_id=nodes.node_security_group_id,
             logs_kms_key_arn=logs_key.key_arn,
-            engine_version=cfg.database.engine_version,
-            instance_class=cfg.database.instance_class,
-            allocated_storage_gb=cfg.database.allocated_storage_gb,
-            max_allocated_storage_gb=cfg.database.max_allocated_storage_gb,
-            backup_retention_days=cfg.database.backup_retention_days,
-            backup_window=cfg.database.backup_window,
-            maintenance_window=cfg.database.maintenance_window,
-            multi_az=cfg.database.multi_az,
-            deletion_protection=cfg.database.deletion_protection,
-            final_snapshot=cfg.database.final_snapshot,
+            settings=cfg.database,
             delete_automated_backups=cfg.disposable,
-            slow_statement_ms=cfg.database.slow_statement_ms,
-            log_retention_days=cfg.database.log_retention_days,
         ),
     )
     backups = DatabaseBackups(
@@ -180,11 +151,7 @@ def main() -> None:
         DatabaseBackupsArgs(
             db_instance_arn=database.instance_arn,
             db_subnet_group_name=database.subnet_group_name,
-            schedule=cfg.backup.schedule,
-            retention_days=cfg.backup.retention_days,
-            restore_test_schedule=cfg.backup.restore_test_schedule,
-            copy_region=cfg.backup.copy_region,
-            copy_retention_days=cfg.backup.copy_retention_days,
+            settings=cfg.backup,
             force_destroy=cfg.disposable,
         ),
     )
@@ -193,7 +160,7 @@ def main() -> None:
     logical_backups = LogicalBackupBucket(
         f"{prefix}-logical-backups",
         LogicalBackupBucketArgs(
-            retention_days=cfg.backup.logical_retention_days,
+            settings=cfg.backup,
             force_destroy=not cfg.database.deletion_protection,
         ),
     )
@@ -206,13 +173,7 @@ def main() -> None:
             subnet_ids=network.isolated_subnet_ids,
             client_security_group_id=nodes.node_security_group_id,
             logs_kms_key_arn=logs_key.key_arn,
-            engine=cfg.cache.engine,
-            engine_version=cfg.cache.engine_version,
-            node_type=cfg.cache.node_type,
-            num_cache_clusters=cfg.cache.num_cache_clusters,
-            multi_az=cfg.cache.multi_az,
-            snapshot_retention_days=cfg.cache.snapshot_retention_days,
-            log_retention_days=cfg.cache.log_retention_days,
+            settings=cfg.cache,
         ),
     )
 
@@ -231,8 +192,7 @@ def main() -> None:
             subnet_ids=network.private_subnet_ids,
             node_port=cfg.workload.node_port,
             autoscaling_group_name=nodes.asg_name,
-            listener_port=cfg.load_balancer.listener_port,
-            deletion_protection=cfg.load_balancer.deletion_protection,
+            settings=cfg.load_balancer,
         ),
     )
 
@@ -255,11 +215,7 @@ def main() -> None:
             nlb_dns_name=nlb.dns_name,
             backend_port=cfg.load_balancer.listener_port,
             log_kms_key_arn=logs_key.key_arn,
-            stage_name=cfg.edge.stage_name,
-            throttle_rate_limit=cfg.edge.throttle_rate_limit,
-            throttle_burst_limit=cfg.edge.throttle_burst_limit,
-            waf_rate_limit_per_ip=cfg.edge.waf_rate_limit_per_ip,
-            log_retention_days=cfg.edge.log_retention_days,
+            settings=cfg.edge,
         ),
     )
 
@@ -284,9 +240,7 @@ def main() -> None:
                 # Published by the status CronJob, which runs with the workload.
                 backup_status_stack=pulumi.get_stack() if deployed is not None else None,
             ),
-            thresholds=cfg.alarms.thresholds,
-            subscribers=cfg.alarms.subscribers,
-            runbook_url=cfg.alarms.runbook_url,
+            settings=cfg.alarms,
         ),
     )
 
@@ -425,9 +379,7 @@ def _workload(
         f"{prefix}-app",
         HrmsWorkloadArgs(
             kubeconfig=cluster.kubeconfig,
-            namespace=cfg.workload.namespace,
             image=image,
-            image_digest=digest,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             region=cfg.region,
@@ -441,7 +393,6 @@ def _workload(
             cache_port=cache.port,
             cache_auth_token=cache.auth_token,
             django_secret_key=django_key.value,
-            allowed_hosts=cfg.workload.allowed_hosts,
             load_balancer_dns_name=nlb.dns_name,
             vpc_cidr=cfg.network.vpc_cidr,
             # Limiter metrics through the agent the insights add-on runs, into a log group
@@ -449,16 +400,7 @@ def _workload(
             metrics_agent_endpoint=AGENT_EMF_ENDPOINT,
             metrics_agent_namespace=AGENT_NAMESPACE,
             metrics_log_group=log_group_name(cluster_name, "application"),
-            min_replicas=cfg.workload.min_replicas,
-            max_replicas=cfg.workload.max_replicas,
-            target_cpu_percent=cfg.workload.target_cpu_percent,
-            resources=Resources(
-                cpu_request=cfg.workload.cpu_request,
-                memory_request=cfg.workload.memory_request,
-                cpu_limit=cfg.workload.cpu_limit,
-                memory_limit=cfg.workload.memory_limit,
-            ),
-            node_port=cfg.workload.node_port,
+            settings=cfg.workload,
             extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),

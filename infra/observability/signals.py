@@ -15,6 +15,7 @@ import pulumi
 from app.ratelimit.metrics import FAIL_CLOSED, FAIL_OPEN, NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS, Tier, TierName
 from infra.observability.backup_metrics import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
+from infra.settings import SettingError
 
 GIB = 1024**3
 
@@ -79,7 +80,7 @@ class AlarmThresholds:
         }
         for key, value in percents.items():
             if not 0 < value <= 100:
-                raise ValueError(f"AlarmThresholds.{key}={value}: a percentage in (0, 100]")
+                raise SettingError(key, f"{value}: a percentage in (0, 100]")
         positives = {
             "api_min_requests_per_minute": self.api_min_requests_per_minute,
             "api_latency_p99_ms": self.api_latency_p99_ms,
@@ -96,7 +97,7 @@ class AlarmThresholds:
         }
         for key, number in positives.items():
             if number <= 0:
-                raise ValueError(f"AlarmThresholds.{key}={number}: must be positive")
+                raise SettingError(key, f"{number}: must be positive")
 
 
 @dataclass(frozen=True, kw_only=True)

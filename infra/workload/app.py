@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -11,9 +12,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from app.tenants.tiers import TierName
 from infra.aws_context import aws_context
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
+from infra.settings import SettingError, matching, one_of, within
 
 CONTAINER_PORT = 8000
 DNS_PORT = 53
@@ -43,20 +46,77 @@ POD_SECURITY_LABELS: dict[str, str] = {
 }
 
 
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A fully qualified public name: two or more labels, the last alphabetic (so no IP address).
+_PUBLIC_HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
+NODE_PORT_RANGE = (30000, 32767)
+
+
 @dataclass(frozen=True, kw_only=True)
-class Resources:
+class WorkloadSettings:
+    """The stack-tunable values of the app on EKS (``hrms:workload``)."""
+
+    namespace: str
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
     cpu_request: str
     memory_request: str
     cpu_limit: str
     memory_limit: str
+    # The Service's NodePort: the NLB targets it and the node security group opens it.
+    node_port: int
+    allowed_hosts: tuple[str, ...]
+    default_tier: str
+    # None until the first image is pushed: the stack then deploys everything but the workload.
+    image_digest: str | None = None
+
+    def __post_init__(self) -> None:
+        within("min_replicas", self.min_replicas, 1, 100)
+        within("max_replicas", self.max_replicas, 1, 200)
+        if self.min_replicas > self.max_replicas:
+            raise SettingError(
+                "min_replicas", f"{self.min_replicas} is above max_replicas {self.max_replicas}"
+            )
+        for quantity in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):
+            matching(
+                quantity,
+                getattr(self, quantity),
+                _QUANTITY,
+                "a Kubernetes quantity like 250m or 512Mi",
+            )
+        matching("namespace", self.namespace, _DNS_LABEL, "a DNS label")
+        if self.image_digest is not None and not _DIGEST.match(self.image_digest):
+            raise SettingError(
+                "image_digest",
+                f"{self.image_digest!r} is not a digest like sha256:<64 hex>; leave the key out "
+                "until the first image is pushed (the stack then skips the workload)",
+            )
+        within("target_cpu_percent", self.target_cpu_percent, 10, 95)
+        within("node_port", self.node_port, *NODE_PORT_RANGE)
+        self._check_hosts()
+        one_of("default_tier", self.default_tier, [t.value for t in TierName])
+
+    def _check_hosts(self) -> None:
+        """Exact public host names only: a wildcard (``*``, ``.example.com``) or an address
+        would let Django answer for names it does not own. The internal names (the NLB's,
+        ``localhost``) are added by the workload itself."""
+        for host in self.allowed_hosts:
+            if not _PUBLIC_HOST.match(host):
+                raise SettingError(
+                    "allowed_hosts",
+                    f"{host!r} is not an exact lowercase public host name like "
+                    "api.hrms.example.com (no wildcard or address; the NLB's name and localhost "
+                    "are always allowed)",
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
 class HrmsWorkloadArgs:
     kubeconfig: pulumi.Input[str]
-    namespace: str
     image: pulumi.Input[str]
-    image_digest: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     region: str
@@ -72,15 +132,10 @@ class HrmsWorkloadArgs:
     cache_port: int
     cache_auth_token: pulumi.Input[str]
     django_secret_key: pulumi.Input[str]
-    allowed_hosts: Sequence[str]
     # API Gateway's VPC-link integration sends the NLB's DNS name as the Host header.
     load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
-    min_replicas: int
-    max_replicas: int
-    target_cpu_percent: int
-    resources: Resources
-    node_port: int
+    settings: WorkloadSettings
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # The CloudWatch agent's EMF listener (tcp://host:port) and the log group it writes the
     # app's metric records to; unset, the app writes them to stdout.
@@ -93,10 +148,14 @@ class HrmsWorkloadArgs:
     database_runtime_role: str = "hrms_app"
 
     def __post_init__(self) -> None:
-        if not self.image_digest.startswith("sha256:"):
-            raise ValueError("image_digest must be a sha256 digest")
-        if not 1 <= self.min_replicas <= self.max_replicas:
-            raise ValueError("replicas must satisfy 1 <= min_replicas <= max_replicas")
+        if self.settings.image_digest is None:
+            # The program skips the workload until an image is pushed.
+            raise ValueError("HrmsWorkloadArgs: settings.image_digest is required")
+
+    @property
+    def image_digest(self) -> str:
+        assert self.settings.image_digest is not None  # noqa: S101 - checked in __post_init__
+        return self.settings.image_digest
 
 
 def migration_job_name(image_digest: str) -> str:
@@ -276,7 +335,7 @@ class HrmsWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
         )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        ns = args.namespace
+        ns = args.settings.namespace
         service_account_name = "hrms-app"
 
         namespace = k8s.core.v1.Namespace(
@@ -350,7 +409,7 @@ class HrmsWorkload(pulumi.ComponentResource):
         ).apply(
             lambda v: {
                 "DJANGO_SETTINGS_MODULE": "app.settings.production",
-                "ALLOWED_HOSTS": allowed_hosts_value(args.allowed_hosts, str(v[2])),
+                "ALLOWED_HOSTS": allowed_hosts_value(args.settings.allowed_hosts, str(v[2])),
                 "DATABASE_HOST": str(v[0]),
                 "DATABASE_PORT": str(v[1]),
                 "DATABASE_NAME": args.database_name,
@@ -417,8 +476,8 @@ class HrmsWorkload(pulumi.ComponentResource):
         )
         tmp_mount = k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")  # noqa: S108
         container_resources = k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": args.resources.cpu_request, "memory": args.resources.memory_request},
-            limits={"cpu": args.resources.cpu_limit, "memory": args.resources.memory_limit},
+            requests={"cpu": args.settings.cpu_request, "memory": args.settings.memory_request},
+            limits={"cpu": args.settings.cpu_limit, "memory": args.settings.memory_limit},
         )
 
         job_name = migration_job_name(args.image_digest)
@@ -586,7 +645,7 @@ class HrmsWorkload(pulumi.ComponentResource):
                         name="http",
                         port=80,
                         target_port="http",
-                        node_port=args.node_port,
+                        node_port=args.settings.node_port,
                         protocol="TCP",
                     )
                 ],
@@ -600,8 +659,8 @@ class HrmsWorkload(pulumi.ComponentResource):
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name="hrms-web"
                 ),
-                min_replicas=args.min_replicas,
-                max_replicas=args.max_replicas,
+                min_replicas=args.settings.min_replicas,
+                max_replicas=args.settings.max_replicas,
                 metrics=[
                     k8s.autoscaling.v2.MetricSpecArgs(
                         type="Resource",
@@ -609,7 +668,7 @@ class HrmsWorkload(pulumi.ComponentResource):
                             name="cpu",
                             target=k8s.autoscaling.v2.MetricTargetArgs(
                                 type="Utilization",
-                                average_utilization=args.target_cpu_percent,
+                                average_utilization=args.settings.target_cpu_percent,
                             ),
                         ),
                     )
