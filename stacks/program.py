@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pulumi
 
 from infra.cache.redis import RateLimitCache, RateLimitCacheArgs
@@ -47,13 +49,7 @@ def main() -> None:
     cfg = load_stack_config()
     prefix = cfg.name_prefix
     apply_mandatory_tags(
-        MandatoryTags(
-            environment=cfg.environment,
-            service="hrms",
-            owner=cfg.tags.owner,
-            cost_center=cfg.tags.cost_center,
-            data_classification=cfg.tags.data_classification,
-        )
+        MandatoryTags(environment=cfg.environment, service="hrms", **asdict(cfg.tags))
     )
     cluster_name = f"{prefix}-eks"
 
@@ -70,7 +66,108 @@ def main() -> None:
             settings=cfg.network, logs_kms_key_arn=logs_key.key_arn, cluster_name=cluster_name
         ),
     )
+    cluster, nodes = _cluster(cfg, network, logs_key, cluster_name)
+    database, backups, logical_backups, cache = _data(cfg, network, nodes, logs_key)
 
+    # Image
+    registry = ImageRegistry(
+        f"{prefix}-registry",
+        ImageRegistryArgs(repository_name=f"{prefix}/app", force_delete=cfg.disposable),
+    )
+
+    # Load balancer (internal; the API edge reaches it through a VPC Link)
+    nlb = InternalLoadBalancer(
+        f"{prefix}-nlb",
+        InternalLoadBalancerArgs(
+            vpc_id=network.vpc_id,
+            vpc_cidr=cfg.network.vpc_cidr,
+            subnet_ids=network.private_subnet_ids,
+            node_port=cfg.workload.node_port,
+            autoscaling_group_name=nodes.asg_name,
+            settings=cfg.load_balancer,
+        ),
+    )
+
+    # Workload
+    deployed = _workload(cfg, registry, cluster, database, cache, nlb, nodes, cluster_name)
+
+    # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
+    edge = TenantEdge(
+        f"{prefix}-edge",
+        TenantEdgeArgs(
+            nlb_arn=nlb.arn,
+            nlb_dns_name=nlb.dns_name,
+            backend_port=cfg.load_balancer.listener_port,
+            log_kms_key_arn=logs_key.key_arn,
+            settings=cfg.edge,
+        ),
+    )
+
+    # Monitoring: alarms that page, and the dashboard they link to
+    monitoring = _monitoring(cfg, edge, nlb, database, cluster, cache, backups, deployed)
+    if deployed is not None:
+        workload, image = deployed
+        _backup_jobs(cfg, workload, image, cluster, database, backups, logical_backups)
+    _export(
+        cfg,
+        network,
+        logs_key,
+        cluster,
+        nodes,
+        database,
+        backups,
+        logical_backups,
+        cache,
+        registry,
+        nlb,
+        deployed,
+        edge,
+        monitoring,
+    )
+
+
+def _monitoring(
+    cfg: StackConfig,
+    edge: TenantEdge,
+    nlb: InternalLoadBalancer,
+    database: PostgresDatabase,
+    cluster: EksCluster,
+    cache: RateLimitCache,
+    backups: DatabaseBackups,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+) -> PlatformMonitoring:
+    """Alarms that page on what the stack runs, and the dashboard they link to."""
+    prefix = cfg.name_prefix
+    return PlatformMonitoring(
+        prefix,
+        PlatformMonitoringArgs(
+            targets=AlarmTargets(
+                api_name=edge.rest_api_name,
+                api_stage=edge.stage_name,
+                load_balancer=nlb.arn_suffix,
+                target_group=nlb.target_group_arn_suffix,
+                db_instance_id=database.instance_identifier,
+                eks_cluster_name=cluster.cluster_name,
+                # Replication group members are named <group id>-001, -002, ...
+                cache_node_ids=[
+                    pulumi.Output.concat(cache.replication_group_id, f"-{n:03d}")
+                    for n in range(1, cfg.cache.num_cache_clusters + 1)
+                ],
+                backup_vault_name=backups.vault_name,
+                backup_copies=cfg.backup.copy_region is not None,
+                # Published by the status CronJob, which runs with the workload.
+                backup_status_stack=pulumi.get_stack() if deployed is not None else None,
+            ),
+            settings=cfg.alarms,
+        ),
+    )
+
+
+def _cluster(
+    cfg: StackConfig, network: Network, logs_key: EncryptionKey, cluster_name: str
+) -> tuple[EksCluster, NodeGroup]:
+    """The control plane, its add-ons, the node group, the autoscaler and Container Insights."""
+    prefix = cfg.name_prefix
     # Cluster and nodes
     cluster = EksCluster(
         f"{prefix}-cluster",
@@ -133,6 +230,14 @@ def main() -> None:
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
 
+    return cluster, nodes
+
+
+def _data(
+    cfg: StackConfig, network: Network, nodes: NodeGroup, logs_key: EncryptionKey
+) -> tuple[PostgresDatabase, DatabaseBackups, LogicalBackupBucket, RateLimitCache]:
+    """Where tenant data lives: the database, its backups (AWS Backup and logical), the cache."""
+    prefix = cfg.name_prefix
     # Database and its backups
     database = PostgresDatabase(
         f"{prefix}-db",
@@ -177,73 +282,71 @@ def main() -> None:
         ),
     )
 
-    # Image
-    registry = ImageRegistry(
-        f"{prefix}-registry",
-        ImageRegistryArgs(repository_name=f"{prefix}/app", force_delete=cfg.disposable),
-    )
+    return database, backups, logical_backups, cache
 
-    # Load balancer (internal; the API edge reaches it through a VPC Link)
-    nlb = InternalLoadBalancer(
-        f"{prefix}-nlb",
-        InternalLoadBalancerArgs(
-            vpc_id=network.vpc_id,
+
+def _backup_jobs(
+    cfg: StackConfig,
+    workload: HrmsWorkload,
+    image: pulumi.Output[str],
+    cluster: EksCluster,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+) -> None:
+    """The pg_dump and backup status CronJobs, next to the app they back up."""
+    prefix = cfg.name_prefix
+    BackupJobs(
+        f"{prefix}-backup-jobs",
+        BackupJobsArgs(
+            provider=workload.provider,
+            namespace=cfg.workload.namespace,
+            stack=pulumi.get_stack(),
+            image=image,
+            region=cfg.region,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
             vpc_cidr=cfg.network.vpc_cidr,
-            subnet_ids=network.private_subnet_ids,
-            node_port=cfg.workload.node_port,
-            autoscaling_group_name=nodes.asg_name,
-            settings=cfg.load_balancer,
+            database_host=database.address,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_resource_id=database.resource_id,
+            database_instance_arn=database.instance_arn,
+            bucket_name=logical_backups.bucket_name,
+            bucket_arn=logical_backups.bucket_arn,
+            bucket_kms_key_arn=logical_backups.kms_key_arn,
+            backup_vault_arn=backups.vault_arn,
+            stack_outputs={
+                outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
+                outputs.BACKUP_VAULT_NAME: backups.vault_name,
+                outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
+                outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
+                outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
+            },
+            backup_schedule=cfg.backup.logical_schedule,
+            status_schedule=cfg.backup.status_schedule,
         ),
+        opts=pulumi.ResourceOptions(depends_on=[workload]),
     )
 
-    # Workload
-    django_key = GeneratedSecret(
-        f"{prefix}-django-secret-key",
-        GeneratedSecretArgs(
-            description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
-        ),
-    )
-    deployed = _workload(
-        cfg, registry, cluster, database, cache, nlb, django_key, nodes, cluster_name
-    )
 
-    # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
-    edge = TenantEdge(
-        f"{prefix}-edge",
-        TenantEdgeArgs(
-            nlb_arn=nlb.arn,
-            nlb_dns_name=nlb.dns_name,
-            backend_port=cfg.load_balancer.listener_port,
-            log_kms_key_arn=logs_key.key_arn,
-            settings=cfg.edge,
-        ),
-    )
-
-    # Monitoring: alarms that page, and the dashboard they link to
-    monitoring = PlatformMonitoring(
-        prefix,
-        PlatformMonitoringArgs(
-            targets=AlarmTargets(
-                api_name=edge.rest_api_name,
-                api_stage=edge.stage_name,
-                load_balancer=nlb.arn_suffix,
-                target_group=nlb.target_group_arn_suffix,
-                db_instance_id=database.instance_identifier,
-                eks_cluster_name=cluster.cluster_name,
-                # Replication group members are named <group id>-001, -002, ...
-                cache_node_ids=[
-                    pulumi.Output.concat(cache.replication_group_id, f"-{n:03d}")
-                    for n in range(1, cfg.cache.num_cache_clusters + 1)
-                ],
-                backup_vault_name=backups.vault_name,
-                backup_copies=cfg.backup.copy_region is not None,
-                # Published by the status CronJob, which runs with the workload.
-                backup_status_stack=pulumi.get_stack() if deployed is not None else None,
-            ),
-            settings=cfg.alarms,
-        ),
-    )
-
+def _export(
+    cfg: StackConfig,
+    network: Network,
+    logs_key: EncryptionKey,
+    cluster: EksCluster,
+    nodes: NodeGroup,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+    cache: RateLimitCache,
+    registry: ImageRegistry,
+    nlb: InternalLoadBalancer,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+    edge: TenantEdge,
+    monitoring: PlatformMonitoring,
+) -> None:
+    """The stack outputs hrmsctl and operators read (keys in stacks/outputs.py)."""
     # Exports
     exports: dict[str, object] = {
         outputs.VPC_ID: network.vpc_id,
@@ -286,38 +389,6 @@ def main() -> None:
     }
     if deployed is not None:
         workload, image = deployed
-        BackupJobs(
-            f"{prefix}-backup-jobs",
-            BackupJobsArgs(
-                provider=workload.provider,
-                namespace=cfg.workload.namespace,
-                stack=pulumi.get_stack(),
-                image=image,
-                region=cfg.region,
-                oidc_provider_arn=cluster.oidc_provider_arn,
-                oidc_issuer=cluster.oidc_issuer,
-                vpc_cidr=cfg.network.vpc_cidr,
-                database_host=database.address,
-                database_port=database.port,
-                database_name=database.database_name,
-                database_resource_id=database.resource_id,
-                database_instance_arn=database.instance_arn,
-                bucket_name=logical_backups.bucket_name,
-                bucket_arn=logical_backups.bucket_arn,
-                bucket_kms_key_arn=logical_backups.kms_key_arn,
-                backup_vault_arn=backups.vault_arn,
-                stack_outputs={
-                    outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
-                    outputs.BACKUP_VAULT_NAME: backups.vault_name,
-                    outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
-                    outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
-                    outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
-                },
-                backup_schedule=cfg.backup.logical_schedule,
-                status_schedule=cfg.backup.status_schedule,
-            ),
-            opts=pulumi.ResourceOptions(depends_on=[workload]),
-        )
         exports.update(
             {
                 outputs.IMAGE_DIGEST: cfg.workload.image_digest,
@@ -352,12 +423,19 @@ def _workload(
     database: PostgresDatabase,
     cache: RateLimitCache,
     nlb: InternalLoadBalancer,
-    django_key: GeneratedSecret,
     nodes: NodeGroup,
     cluster_name: str,
 ) -> tuple[HrmsWorkload, pulumi.Output[str]] | None:
     """The app on EKS, once an image is pushed: without ``imageDigest`` nothing could run,
     and a migration Job pulling a missing image would hang the first deploy."""
+    prefix = cfg.name_prefix
+    # Created with or without an image, so the first deploy already holds it.
+    django_key = GeneratedSecret(
+        f"{prefix}-django-secret-key",
+        GeneratedSecretArgs(
+            description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
+        ),
+    )
     digest = cfg.workload.image_digest
     if digest is None:
         pulumi.log.info(
@@ -374,7 +452,6 @@ def _workload(
             f"Pulumi.{cfg.stack}.yaml: {NO_IMAGE_KEY}: {exc}. Push the image first "
             f"(docs/stacks.md), or leave the key out to deploy without the workload."
         ) from exc
-    prefix = cfg.name_prefix
     workload = HrmsWorkload(
         f"{prefix}-app",
         HrmsWorkloadArgs(
