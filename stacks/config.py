@@ -58,6 +58,10 @@ SECTIONS: dict[str, type[Any]] = {
 
 # Keys that used to exist: a hint on what replaced them beats "unknown key".
 RETIRED_KEYS: dict[tuple[str, str], str] = {
+    ("workload", "defaultTier"): (
+        "removed: nothing read it (the pods got HRMS_DEFAULT_TIER, which the app never used); a "
+        "tenant's tier is chosen explicitly at onboarding (`tenant create --tier`)"
+    ),
     ("workload", "replicas"): (
         "the HPA owns the replica count (the HorizontalPodAutoscaler); remove this key and set "
         "minReplicas (the scale every deploy starts from)"

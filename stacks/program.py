@@ -478,7 +478,6 @@ def _workload(
             metrics_agent_namespace=AGENT_NAMESPACE,
             metrics_log_group=log_group_name(cluster_name, "application"),
             settings=cfg.workload,
-            extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )

@@ -6,17 +6,16 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from app.tenants.tiers import TierName
 from infra.aws_context import aws_context
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
-from infra.settings import SettingError, matching, one_of, within
+from infra.settings import SettingError, matching, within
 
 CONTAINER_PORT = 8000
 DNS_PORT = 53
@@ -70,7 +69,6 @@ class WorkloadSettings:
     # The Service's NodePort: the NLB targets it and the node security group opens it.
     node_port: int
     allowed_hosts: tuple[str, ...]
-    default_tier: str
     # None until the first image is pushed: the stack then deploys everything but the workload.
     image_digest: str | None = None
 
@@ -98,7 +96,6 @@ class WorkloadSettings:
         within("target_cpu_percent", self.target_cpu_percent, 10, 95)
         within("node_port", self.node_port, *NODE_PORT_RANGE)
         self._check_hosts()
-        one_of("default_tier", self.default_tier, [t.value for t in TierName])
 
     def _check_hosts(self) -> None:
         """Exact public host names only: a wildcard (``*``, ``.example.com``) or an address
@@ -137,7 +134,6 @@ class HrmsWorkloadArgs:
     load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
     settings: WorkloadSettings
-    extra_env: Mapping[str, str] = field(default_factory=dict)
     # The CloudWatch agent's EMF listener (tcp://host:port) and the log group it writes the
     # app's metric records to; unset, the app writes them to stdout.
     metrics_agent_endpoint: str | None = None
@@ -396,7 +392,6 @@ def _config_data(args: HrmsWorkloadArgs) -> pulumi.Output[dict[str, str]]:
                 else {}
             ),
             **({"AWS_EMF_LOG_GROUP_NAME": str(v[3])} if v[3] else {}),
-            **dict(args.extra_env),
         }
     )
 

@@ -304,7 +304,6 @@ def _workload_checksums(
                     memory_limit="1Gi",
                     node_port=30080,
                     allowed_hosts=allowed_hosts,
-                    default_tier="free",
                 ),
             ),
         )

@@ -233,9 +233,9 @@ BAD_VALUES = [
     ),
     (
         "staging",
-        _set("workload", "defaultTier", "platinum"),
+        _set("workload", "defaultTier", "free"),
         "hrms:workload.defaultTier",
-        "not one of free, starter, professional, enterprise",
+        "removed: nothing read it",
     ),
     ("staging", _set("workload", "imageDigest", "latest"), "hrms:workload.imageDigest", "sha256"),
     ("staging", _set("workload", "replicas", 3), "hrms:workload.replicas", "HPA owns"),
