@@ -40,7 +40,7 @@ _WEEK = 7 * 1440
 
 
 def _known(value: Any) -> bool:
-    return value is not None and value not in MARKERS
+    return value is not None and not (isinstance(value, str) and value in MARKERS)
 
 
 def _each(ctx: Context, token: str, prop: str) -> Iterator[tuple[PlanResource, Any]]:
