@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -17,8 +17,9 @@ HEALTH_CHECK_PATH = "/healthz"
 class LoadBalancerSettings:
     """The stack-tunable values of the internal NLB (``hrms:loadBalancer``)."""
 
-    listener_port: int = 80
-    deletion_protection: bool = False
+    listener_port: int
+    # Required, not defaulted: a stack file that forgets it must not lose prod's protection.
+    deletion_protection: bool
 
     def __post_init__(self) -> None:
         within("listener_port", self.listener_port, 1, 65535)
@@ -32,7 +33,7 @@ class InternalLoadBalancerArgs:
     # The workload's NodePort (checked by WorkloadSettings).
     node_port: int
     autoscaling_group_name: pulumi.Input[str]
-    settings: LoadBalancerSettings = field(default_factory=LoadBalancerSettings)
+    settings: LoadBalancerSettings
 
 
 class InternalLoadBalancer(pulumi.ComponentResource):

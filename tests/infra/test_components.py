@@ -15,13 +15,18 @@ from infra.database.backups import BackupSettings, DatabaseBackups, DatabaseBack
 from infra.database.postgres import DatabaseSettings
 from infra.image.registry import image_reference
 from infra.kms import EncryptionKey, EncryptionKeyArgs
-from infra.loadbalancer.nlb import InternalLoadBalancer, InternalLoadBalancerArgs
+from infra.loadbalancer.nlb import (
+    InternalLoadBalancer,
+    InternalLoadBalancerArgs,
+    LoadBalancerSettings,
+)
 from infra.network.vpc import INTERFACE_ENDPOINT_SERVICES, Network, NetworkArgs, NetworkSettings
 from infra.settings import SettingError
 from infra.tagging import MandatoryTags, apply_mandatory_tags
 from tests.infra.conftest import Synth
 
 LOGS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs"
+LB_SETTINGS = LoadBalancerSettings(listener_port=80, deletion_protection=False)
 
 
 def network_args(**overrides: Any) -> NetworkArgs:
@@ -251,6 +256,7 @@ def test_internal_nlb_targets_nodeport_through_asg(synth: Synth) -> None:
         subnet_ids=["s1", "s2"],
         node_port=30111,
         autoscaling_group_name="eks-ng-asg",
+        settings=LB_SETTINGS,
     )
     plan = synth(lambda: InternalLoadBalancer("lb", args))
     nlb = plan.by_type("aws:lb/loadBalancer:LoadBalancer")[0].inputs
@@ -284,6 +290,7 @@ def test_tagging_transformation_tags_components_declared_after_it(synth: Synth) 
                 subnet_ids=["s"],
                 node_port=30080,
                 autoscaling_group_name="a",
+                settings=LB_SETTINGS,
             ),
         )
 

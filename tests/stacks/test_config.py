@@ -265,6 +265,13 @@ BAD_VALUES = [
         # Wildcards and addresses would let the app answer for names it does not own.
         for host in ("*", ".hrms.example.com", "10.30.0.7", "localhost", "API.hrms.example.com")
     ],
+    # Required in every stack: a forgotten key must not drop prod's protection to a default.
+    (
+        "prod",
+        _drop("loadBalancer", "deletionProtection"),
+        "hrms:loadBalancer.deletionProtection",
+        "missing required value",
+    ),
     (
         "staging",
         _set("tags", "dataClassification", "secret-ish"),
