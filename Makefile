@@ -33,10 +33,11 @@ test: sysdeps setup ## the whole suite: lint, type checks and tests against real
 pytest: setup ## tests only (pass ARGS=...)
 	$(BIN)/pytest $(ARGS)
 
-lint: setup ## ruff + mypy
+lint: setup ## ruff + mypy + the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy infra stacks policies scripts app
+	$(BIN)/lint-imports
 
 serve: setup ## the HRMS app with demo tenants at 127.0.0.1:$(PORT) (SQLite; DB=postgres: local PostgreSQL + Redis)
 	@if [ "$(DB)" = postgres ]; then bash scripts/sysdeps.sh; fi

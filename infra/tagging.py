@@ -9,6 +9,8 @@ from typing import Any
 
 import pulumi
 
+from infra.settings import one_of
+
 # Resources whose ``tags`` is not a key/value map (e.g. autoscaling groups take a list of
 # {key, value, propagateAtLaunch}); merging a dict into those would corrupt their inputs.
 _NON_MAP_TAGS: frozenset[str] = frozenset({"aws:autoscaling/group:Group"})
@@ -16,6 +18,21 @@ _LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 # What a launch template's instances create; their tags come from tag specifications,
 # not from the template's own tags.
 _LAUNCHED_RESOURCE_TYPES: tuple[str, ...] = ("instance", "volume", "network-interface")
+
+
+DATA_CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagSettings:
+    """The stack-tunable tag values (``hrms:tags``): who owns and pays for the stack."""
+
+    owner: str
+    cost_center: str
+    data_classification: str
+
+    def __post_init__(self) -> None:
+        one_of("data_classification", self.data_classification, DATA_CLASSIFICATIONS)
 
 
 @dataclass(frozen=True, kw_only=True)

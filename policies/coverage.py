@@ -116,7 +116,7 @@ def render_markdown(types: Iterable[str]) -> str:
 
 
 DOC = "docs/policies.md"
-START = "<!-- coverage-matrix:start (python -m policies.coverage) -->"
+START = "<!-- coverage-matrix:start (python -m stacks.offline.coverage) -->"
 END = "<!-- coverage-matrix:end -->"
 
 
@@ -126,26 +126,3 @@ def with_matrix(document: str, matrix: str) -> str:
     if not found or END not in rest:
         raise ValueError(f"{DOC} lacks the coverage markers {START!r} ... {END!r}")
     return f"{head}{START}\n{matrix}{END}{rest.split(END, 1)[1]}"
-
-
-def stack_types() -> set[str]:
-    """Every type the committed stacks create (runs both programs offline)."""
-    from stacks.offline.engine import available_stacks, preview_stack
-
-    return {r.type for stack in available_stacks() for r in preview_stack(stack).resources}
-
-
-def main() -> None:
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / DOC
-    types = stack_types()
-    missing = uncovered(types)
-    if missing:
-        raise SystemExit(f"uncovered AWS types (add a rule or an EXEMPT reason): {missing}")
-    path.write_text(with_matrix(path.read_text("utf-8"), render_markdown(types)), "utf-8")
-    print(f"coverage matrix of {len(coverage_matrix(types))} AWS types written to {path}")
-
-
-if __name__ == "__main__":
-    main()

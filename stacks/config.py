@@ -1,52 +1,72 @@
 """Typed, validated stack configuration: the only reader of ``pulumi.Config``.
 
-Every value that differs between staging and prod lives in ``Pulumi.<stack>.yaml`` and
-is checked here before any resource is declared; a bad value fails with the key and the
-stack file named.
+Every value that differs between staging and prod lives in ``Pulumi.<stack>.yaml``. Each
+section (``hrms:database``, ``hrms:cache``, ...) is one component's settings dataclass
+(``SECTIONS``): its keys are the camelCase field names, its values are type-checked here from
+the field annotations and validated by the dataclass itself, and any problem is reported with
+the stack file and key named. Only the checks that span sections (or the stack's region and
+environment) live in this module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import ipaddress
 import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
+import types
+import typing
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 
-from app.tenants.tiers import TierName
-from infra.cluster.addons import REQUIRED_ADDONS
-from infra.cluster.autoscaler import IMAGE_MINOR as AUTOSCALER_MINOR
+from infra.cache.redis import CacheSettings
+from infra.cluster.eks import OPEN_CIDRS, ClusterSettings
 from infra.database.backup_windows import BackupScheduleError, schedule_conflicts
-from infra.database.backups import START_WINDOW_MINUTES
-from infra.observability.alarms import RUNBOOK_PATH
-from infra.observability.alerting import Subscriber
-from infra.observability.signals import AlarmThresholds
+from infra.database.backups import START_WINDOW_MINUTES, BackupSettings
+from infra.database.postgres import DatabaseSettings
+from infra.edge.api import EdgeSettings
+from infra.loadbalancer.nlb import LoadBalancerSettings
+from infra.network.vpc import NetworkSettings
+from infra.observability.monitoring import AlarmSettings
+from infra.settings import SettingError
+from infra.tagging import TagSettings
+from infra.workload.app import WorkloadSettings
 
 PROJECT = "hrms"
 ENVIRONMENTS: tuple[str, ...] = ("staging", "prod")
-DATA_CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
-OPEN_CIDRS: frozenset[str] = frozenset({"0.0.0.0/0", "::/0"})
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_WEEKLY_WINDOW = re.compile(
-    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
-    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
-)
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
-_CRON = re.compile(r"^cron\(.+\)$")
-# A Kubernetes CronJob schedule: five space-separated fields.
-_K8S_CRON = re.compile(r"^\S+( \S+){4}$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-# A fully qualified public name: two or more labels, the last alphabetic (so no IP address).
-_PUBLIC_HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
 
-T = TypeVar("T")
+S = TypeVar("S")
+
+# Stack config section -> the settings dataclass it fills (and the StackConfig attribute,
+# the section name in snake_case).
+SECTIONS: dict[str, type[Any]] = {
+    "tags": TagSettings,
+    "network": NetworkSettings,
+    "database": DatabaseSettings,
+    "backup": BackupSettings,
+    "cache": CacheSettings,
+    "cluster": ClusterSettings,
+    "loadBalancer": LoadBalancerSettings,
+    "workload": WorkloadSettings,
+    "edge": EdgeSettings,
+    "alarms": AlarmSettings,
+}
+
+# Keys that used to exist: a hint on what replaced them beats "unknown key".
+RETIRED_KEYS: dict[tuple[str, str], str] = {
+    ("workload", "defaultTier"): (
+        "removed: nothing read it (the pods got HRMS_DEFAULT_TIER, which the app never used); a "
+        "tenant's tier is chosen explicitly at onboarding (`tenant create --tier`)"
+    ),
+    ("workload", "replicas"): (
+        "the HPA owns the replica count (the HorizontalPodAutoscaler); remove this key and set "
+        "minReplicas (the scale every deploy starts from)"
+    ),
+}
 
 
 class ConfigError(ValueError):
@@ -61,227 +81,140 @@ def did_you_mean(key: str, known: Collection[str]) -> str:
     return f"unknown key; expected one of {', '.join(sorted(known))}"
 
 
-class _Section:
-    """Typed access to one config object (``hrms:<section>``), errors naming the key."""
-
-    def __init__(self, data: Mapping[str, Any], *, prefix: str, source: str) -> None:
-        self._data = data
-        self._prefix = prefix
-        self._source = source
-        self._read: set[str] = set()
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self._source}: {self._prefix}{key}: {problem}")
-
-    def reject_unknown(self) -> None:
-        """Fail on keys nothing read: a misspelt optional key (``copyregion``) would otherwise
-        silently fall back to its default, e.g. prod losing its cross-region backup copy."""
-        problems = [
-            self.fail(key, did_you_mean(key, self._read))
-            for key in sorted(set(self._data) - self._read)
-        ]
-        if problems:
-            raise ConfigError("\n".join(str(p) for p in problems))
-
-    def _get(self, key: str, kind: type[T], kind_name: str, default: Any = ...) -> T:
-        self._read.add(key)
-        if key not in self._data or self._data[key] is None:
-            if default is ...:
-                raise self.fail(key, "missing required value")
-            return default  # type: ignore[no-any-return]
-        value = self._data[key]
-        if kind is int and isinstance(value, bool):
-            raise self.fail(key, f"expected {kind_name}, got {value!r}")
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind):
-            raise self.fail(key, f"expected {kind_name}, got {type(value).__name__} {value!r}")
-        return value
-
-    def string(self, key: str, default: Any = ...) -> str:
-        value = self._get(key, str, "a string", default)
-        if value is not None and not value.strip():
-            raise self.fail(key, "must not be empty")
-        return value
-
-    def optional_string(self, key: str) -> str | None:
-        value: str | None = self._get(key, str, "a string", None)
-        return value
-
-    def integer(self, key: str, low: int, high: int, default: Any = ...) -> int:
-        value = self._get(key, int, "an integer", default)
-        if value is not None and not low <= value <= high:
-            raise self.fail(key, f"{value} is outside {low}..{high}")
-        return value
-
-    def number(self, key: str, low: float, high: float, default: Any = ...) -> float:
-        value = self._get(key, float, "a number", default)
-        if not low <= value <= high:
-            raise self.fail(key, f"{value} is outside {low:g}..{high:g}")
-        return value
-
-    def boolean(self, key: str, default: Any = ...) -> bool:
-        return self._get(key, bool, "true or false", default)
-
-    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
-        value = self._get(key, list, "a list of strings", default)
-        if not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, f"expected a list of non-empty strings, got {value!r}")
-        return tuple(value)
-
-    def matching(self, key: str, pattern: re.Pattern[str], what: str, default: Any = ...) -> str:
-        value = self.string(key, default)
-        if not pattern.match(value):
-            raise self.fail(key, f"{value!r} is not {what}")
-        return value
-
-    def choice(self, key: str, choices: Sequence[str], default: Any = ...) -> str:
-        value = self.string(key, default)
-        if value not in choices:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
-        return value
-
-    def mapping(self, key: str) -> dict[str, str]:
-        value = self._get(key, dict, "a mapping")
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise self.fail(key, "expected a mapping of strings to strings")
-        return dict(value)
-
-    def network(self, key: str) -> ipaddress.IPv4Network:
-        value = self.string(key)
-        return _parse_cidr(value, lambda problem: self.fail(key, problem))
-
-    def networks(self, key: str) -> tuple[ipaddress.IPv4Network, ...]:
-        return tuple(
-            _parse_cidr(v, self._failer(f"{key}[{i}]")) for i, v in enumerate(self.strings(key))
-        )
-
-    def _failer(self, key: str) -> Callable[[str], ConfigError]:
-        return lambda problem: self.fail(key, problem)
+def config_key(field_name: str) -> str:
+    """The stack-file key of a settings field: ``backup_retention_days`` ->
+    ``backupRetentionDays`` (an index or sub-key suffix, ``[2]``/``.coredns``, is kept)."""
+    return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field_name)
 
 
-def _parse_cidr(value: str, fail: Callable[[str], ConfigError]) -> ipaddress.IPv4Network:
-    try:
-        return ipaddress.IPv4Network(value, strict=True)
-    except ValueError as exc:
-        raise fail(f"{value!r} is not an IPv4 CIDR block ({exc})") from None
+def _field_key(field: str) -> str:
+    head = re.match(r"[a-z0-9_]*", field)
+    name = head.group(0) if head else ""
+    return config_key(name) + field[len(name) :]
 
 
 # ---------------------------------------------------------------------------- sections
 
 
-@dataclass(frozen=True, kw_only=True)
-class TagsConfig:
-    owner: str
-    cost_center: str
-    data_classification: str
+def _kind(hint: Any) -> str:
+    if hint is bool:
+        return "true or false"
+    if hint is int:
+        return "an integer"
+    if hint is float:
+        return "a number"
+    if hint is str:
+        return "a string"
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return "a list of strings"
+    if origin is dict:
+        return "a mapping"
+    return str(hint)
 
 
-@dataclass(frozen=True, kw_only=True)
-class NetworkConfig:
-    vpc_cidr: str
-    availability_zones: tuple[str, ...]
-    public_subnet_cidrs: tuple[str, ...]
-    private_subnet_cidrs: tuple[str, ...]
-    isolated_subnet_cidrs: tuple[str, ...]
-    nat_gateways: int
-    flow_log_retention_days: int
+class _SectionReader:
+    """Fills one settings dataclass from one config object (``hrms:<section>``)."""
+
+    def __init__(self, section: str, data: Mapping[str, Any], *, source: str) -> None:
+        self._section = section
+        self._data = data
+        self._source = source
+        self._known: dict[str, str] = {}  # key -> field name, nested settings included
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        suffix = f".{key}" if key else ""
+        return ConfigError(f"{self._source}: {PROJECT}:{self._section}{suffix}: {problem}")
+
+    def read(self, cls: type[S]) -> S:
+        """The settings, or ConfigError with the first bad value then every unknown key."""
+        self._learn(cls)
+        try:
+            settings = self._build(cls)
+        except ConfigError as exc:
+            problems = [str(exc)]
+        else:
+            problems = []
+        problems.extend(self._unknown())
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return settings
+
+    def _learn(self, cls: type[Any]) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(hints[f.name]):
+                # A nested settings class (alarm thresholds) reads its keys from this section.
+                self._learn(hints[f.name])
+            else:
+                self._known[config_key(f.name)] = f.name
+
+    def _build(self, cls: type[S]) -> S:
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            hint = hints[f.name]
+            if dataclasses.is_dataclass(hint):
+                values[f.name] = self._build(hint)  # type: ignore[arg-type]
+                continue
+            key = config_key(f.name)
+            value = self._data.get(key)
+            if value is None:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    raise self.fail(key, "missing required value")
+                continue
+            values[f.name] = self._coerce(key, hint, value)
+        try:
+            return cls(**values)
+        except SettingError as exc:
+            raise self.fail(_field_key(exc.field), self._keys_in(exc.problem)) from None
+
+    def _keys_in(self, problem: str) -> str:
+        """A settings message names other fields; the reader of a stack file knows keys."""
+        for key, name in self._known.items():
+            if key != name:
+                problem = re.sub(rf"\b{name}\b", key, problem)
+        return problem
+
+    def _coerce(self, key: str, hint: Any, value: Any) -> Any:
+        if isinstance(hint, types.UnionType):  # ``X | None``: None was handled by the caller
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint) or hint
+        expected: Any = {tuple: list, float: (int, float)}.get(origin, origin)
+        if isinstance(value, bool) is not (origin is bool) or not isinstance(value, expected):
+            numeric = origin in (int, float) and isinstance(value, bool)
+            shown = repr(value) if numeric else f"{type(value).__name__} {value!r}"
+            raise self.fail(key, f"expected {_kind(hint)}, got {shown}")
+        if origin is str and not value.strip():
+            raise self.fail(key, "must not be empty")
+        if origin is float:
+            return float(value)
+        if origin is tuple:
+            if not all(isinstance(v, str) and v for v in value):
+                raise self.fail(key, f"expected a list of non-empty strings, got {value!r}")
+            return tuple(value)
+        if origin is dict:
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise self.fail(key, "expected a mapping of strings to strings")
+            return dict(value)
+        return value
+
+    def _unknown(self) -> list[str]:
+        """Keys nothing reads: a misspelt optional key (``copyregion``) would otherwise
+        silently fall back to its default, e.g. prod losing its cross-region backup copy."""
+        return [
+            str(
+                self.fail(
+                    key, RETIRED_KEYS.get((self._section, key)) or did_you_mean(key, self._known)
+                )
+            )
+            for key in sorted(set(self._data) - set(self._known))
+        ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class DatabaseConfig:
-    engine_version: str
-    instance_class: str
-    allocated_storage_gb: int
-    max_allocated_storage_gb: int
-    backup_retention_days: int
-    backup_window: str
-    maintenance_window: str
-    multi_az: bool
-    deletion_protection: bool
-    final_snapshot: bool
-    slow_statement_ms: int
-    log_retention_days: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class BackupConfig:
-    schedule: str
-    retention_days: int
-    copy_region: str | None
-    copy_retention_days: int | None
-    restore_test_schedule: str
-    # Logical backups (pg_dump to S3) and their monitoring: Kubernetes cron schedules (UTC).
-    logical_schedule: str = "30 2 * * *"
-    logical_retention_days: int = 35
-    status_schedule: str = "*/15 * * * *"
-    # The recovery point objective backup status and its alarm measure against.
-    rpo_minutes: int = 5
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheConfig:
-    engine: str
-    engine_version: str
-    node_type: str
-    num_cache_clusters: int
-    multi_az: bool
-    snapshot_retention_days: int
-    log_retention_days: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterConfig:
-    kubernetes_version: str
-    endpoint_public_access: bool
-    public_access_cidrs: tuple[str, ...]
-    log_retention_days: int
-    node_instance_types: tuple[str, ...]
-    node_min_size: int
-    node_max_size: int
-    node_desired_size: int
-    node_disk_gb: int
-    metadata_hop_limit: int
-    addon_versions: dict[str, str]
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoadBalancerConfig:
-    listener_port: int
-    deletion_protection: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class WorkloadConfig:
-    namespace: str
-    # None until the first image is pushed: the stack then deploys everything but the workload.
-    image_digest: str | None
-    min_replicas: int
-    max_replicas: int
-    target_cpu_percent: int
-    cpu_request: str
-    memory_request: str
-    cpu_limit: str
-    memory_limit: str
-    node_port: int
-    allowed_hosts: tuple[str, ...]
-    default_tier: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class EdgeConfig:
-    stage_name: str
-    throttle_rate_limit: float
-    throttle_burst_limit: int
-    waf_rate_limit_per_ip: int
-    log_retention_days: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class AlarmsConfig:
-    subscribers: tuple[Subscriber, ...]
-    runbook_url: str
-    thresholds: AlarmThresholds
+def read_settings(section: str, cls: type[S], data: Mapping[str, Any], *, source: str) -> S:
+    """One section of a stack file as its settings dataclass (ConfigError names the key)."""
+    return _SectionReader(section, data, source=source).read(cls)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,16 +225,16 @@ class StackConfig:
     # `make destroy` may delete the stack with its data (recovery points, images, automated
     # backups); never prod.
     disposable: bool
-    tags: TagsConfig
-    network: NetworkConfig
-    database: DatabaseConfig
-    backup: BackupConfig
-    cache: CacheConfig
-    cluster: ClusterConfig
-    load_balancer: LoadBalancerConfig
-    workload: WorkloadConfig
-    edge: EdgeConfig
-    alarms: AlarmsConfig
+    tags: TagSettings
+    network: NetworkSettings
+    database: DatabaseSettings
+    backup: BackupSettings
+    cache: CacheSettings
+    cluster: ClusterSettings
+    load_balancer: LoadBalancerSettings
+    workload: WorkloadSettings
+    edge: EdgeSettings
+    alarms: AlarmSettings
 
     @property
     def is_prod(self) -> bool:
@@ -312,298 +245,37 @@ class StackConfig:
         return f"{PROJECT}-{self.stack}"
 
 
-# ---------------------------------------------------------------------------- parsing
+# ---------------------------------------------------------------------------- cross-section
 
 
-def _parse_tags(s: _Section) -> TagsConfig:
-    return TagsConfig(
-        owner=s.string("owner"),
-        cost_center=s.string("costCenter"),
-        data_classification=s.choice("dataClassification", DATA_CLASSIFICATIONS),
-    )
+def _region_checks(parsed: Mapping[str, Any], region: str, environment: str) -> list[str]:
+    """What a section cannot know by itself: the stack's region and environment."""
+    problems: list[str] = []
+    network: NetworkSettings | None = parsed.get("network")
+    if network is not None and region:
+        for zone in network.availability_zones:
+            if not (zone.startswith(region) and len(zone) == len(region) + 1):
+                problems.append(
+                    f"{PROJECT}:network.availabilityZones: {zone!r} is not a zone of region "
+                    f"{region}"
+                )
+                break
+    backup: BackupSettings | None = parsed.get("backup")
+    if backup is not None and region and backup.copy_region == region:
+        problems.append(f"{PROJECT}:backup.copyRegion: must differ from the stack region {region}")
+    cluster: ClusterSettings | None = parsed.get("cluster")
+    if cluster is not None and environment == "prod":
+        for index, cidr in enumerate(cluster.public_access_cidrs):
+            if cidr in OPEN_CIDRS:
+                problems.append(
+                    f"{PROJECT}:cluster.publicAccessCidrs[{index}]: 0.0.0.0/0 would expose the "
+                    "prod Kubernetes API to the internet"
+                )
+                break
+    return problems
 
 
-def _parse_network(s: _Section, region: str) -> NetworkConfig:
-    vpc = s.network("vpcCidr")
-    zones = s.strings("availabilityZones")
-    if len(zones) != 3 or len(set(zones)) != 3:
-        raise s.fail("availabilityZones", f"expected 3 distinct zones, got {list(zones)}")
-    for zone in zones:
-        if not (zone.startswith(region) and len(zone) == len(region) + 1):
-            raise s.fail("availabilityZones", f"{zone!r} is not a zone of region {region}")
-    seen: list[tuple[str, ipaddress.IPv4Network]] = []
-    tiers: dict[str, tuple[str, ...]] = {}
-    for tier in ("publicSubnetCidrs", "privateSubnetCidrs", "isolatedSubnetCidrs"):
-        subnets = s.networks(tier)
-        if len(subnets) != len(zones):
-            raise s.fail(tier, f"expected one CIDR per zone ({len(zones)}), got {len(subnets)}")
-        for index, subnet in enumerate(subnets):
-            key = f"{tier}[{index}]"
-            if not subnet.subnet_of(vpc):
-                raise s.fail(key, f"{subnet} does not fit in vpcCidr {vpc}")
-            for other_key, other in seen:
-                if subnet.overlaps(other):
-                    raise s.fail(key, f"{subnet} overlaps {other_key} ({other})")
-            seen.append((key, subnet))
-        tiers[tier] = tuple(str(n) for n in subnets)
-    return NetworkConfig(
-        vpc_cidr=str(vpc),
-        availability_zones=zones,
-        public_subnet_cidrs=tiers["publicSubnetCidrs"],
-        private_subnet_cidrs=tiers["privateSubnetCidrs"],
-        isolated_subnet_cidrs=tiers["isolatedSubnetCidrs"],
-        nat_gateways=s.integer("natGateways", 1, len(zones)),
-        flow_log_retention_days=s.integer("flowLogRetentionDays", 1, 3653),
-    )
-
-
-def _parse_database(s: _Section) -> DatabaseConfig:
-    version = s.string("engineVersion")
-    if version.split(".")[0] != "16":
-        raise s.fail("engineVersion", f"{version!r} is not PostgreSQL 16")
-    if version != "16":
-        # RDS applies minor versions itself (auto minor upgrade) and retires old ones within a
-        # year; a pinned minor would fail to create once retired and drift once upgraded.
-        raise s.fail("engineVersion", f"{version!r}: give the major version only, '16'")
-    allocated = s.integer("allocatedStorageGb", 20, 65536)
-    maximum = s.integer("maxAllocatedStorageGb", 20, 65536)
-    if maximum < allocated:
-        raise s.fail("maxAllocatedStorageGb", f"{maximum} is below allocatedStorageGb {allocated}")
-    instance_class = s.string("instanceClass")
-    if not instance_class.startswith("db."):
-        raise s.fail("instanceClass", f"{instance_class!r} is not an RDS instance class (db.*)")
-    return DatabaseConfig(
-        engine_version=version,
-        instance_class=instance_class,
-        allocated_storage_gb=allocated,
-        max_allocated_storage_gb=maximum,
-        backup_retention_days=s.integer("backupRetentionDays", 1, 35),
-        backup_window=s.matching("backupWindow", _WINDOW, "a window like 02:00-03:00"),
-        maintenance_window=s.matching(
-            "maintenanceWindow", _WEEKLY_WINDOW, "a window like sun:04:00-sun:05:00"
-        ),
-        multi_az=s.boolean("multiAz"),
-        deletion_protection=s.boolean("deletionProtection"),
-        final_snapshot=s.boolean("finalSnapshot"),
-        slow_statement_ms=s.integer("slowStatementMs", 1, 600_000),
-        log_retention_days=s.integer("logRetentionDays", 1, 3653),
-    )
-
-
-def _parse_backup(s: _Section, region: str) -> BackupConfig:
-    copy_region = s.optional_string("copyRegion")
-    copy_retention: int | None = s.integer("copyRetentionDays", 1, 36500, None)
-    if copy_region is not None:
-        if not _REGION.match(copy_region):
-            raise s.fail("copyRegion", f"{copy_region!r} is not an AWS region")
-        if copy_region == region:
-            raise s.fail("copyRegion", f"must differ from the stack region {region}")
-        if copy_retention is None:
-            raise s.fail("copyRetentionDays", "required when copyRegion is set")
-    elif copy_retention is not None:
-        raise s.fail("copyRetentionDays", "has no effect without copyRegion")
-    return BackupConfig(
-        schedule=s.matching("schedule", _CRON, "a cron(...) expression"),
-        retention_days=s.integer("retentionDays", 1, 36500),
-        copy_region=copy_region,
-        copy_retention_days=copy_retention,
-        restore_test_schedule=s.matching("restoreTestSchedule", _CRON, "a cron(...) expression"),
-        logical_schedule=s.matching(
-            "logicalSchedule", _K8S_CRON, "a five-field cron line", "30 2 * * *"
-        ),
-        logical_retention_days=s.integer("logicalRetentionDays", 1, 3650, 35),
-        status_schedule=s.matching(
-            "statusSchedule", _K8S_CRON, "a five-field cron line", "*/15 * * * *"
-        ),
-        rpo_minutes=s.integer("rpoMinutes", 1, 1440, 5),
-    )
-
-
-def _parse_cache(s: _Section) -> CacheConfig:
-    clusters = s.integer("numCacheClusters", 1, 6)
-    multi_az = s.boolean("multiAz")
-    if multi_az and clusters < 2:
-        raise s.fail("numCacheClusters", "multiAz needs at least 2 (a primary and a replica)")
-    node_type = s.string("nodeType")
-    if not node_type.startswith("cache."):
-        raise s.fail("nodeType", f"{node_type!r} is not an ElastiCache node type (cache.*)")
-    return CacheConfig(
-        engine=s.choice("engine", ("valkey", "redis")),
-        engine_version=s.string("engineVersion"),
-        node_type=node_type,
-        num_cache_clusters=clusters,
-        multi_az=multi_az,
-        snapshot_retention_days=s.integer("snapshotRetentionDays", 0, 35),
-        log_retention_days=s.integer("logRetentionDays", 1, 3653),
-    )
-
-
-def _parse_cluster(s: _Section, environment: str) -> ClusterConfig:
-    public = s.boolean("endpointPublicAccess")
-    cidrs = s.strings("publicAccessCidrs", ())
-    for index, cidr in enumerate(cidrs):
-        key = f"publicAccessCidrs[{index}]"
-        _parse_cidr(cidr, s._failer(key))
-        if cidr in OPEN_CIDRS and environment == "prod":
-            raise s.fail(key, "0.0.0.0/0 would expose the prod Kubernetes API to the internet")
-    if public and not cidrs:
-        raise s.fail("publicAccessCidrs", "required when endpointPublicAccess is true")
-    minimum = s.integer("nodeMinSize", 1, 100)
-    maximum = s.integer("nodeMaxSize", 1, 100)
-    desired = s.integer("nodeDesiredSize", 1, 100)
-    if not minimum <= desired <= maximum:
-        raise s.fail("nodeDesiredSize", f"{desired} is not within {minimum}..{maximum}")
-    addons = s.mapping("addonVersions")
-    missing = sorted(set(REQUIRED_ADDONS) - set(addons))
-    if missing:
-        raise s.fail("addonVersions", f"missing pinned versions for {', '.join(missing)}")
-    # Only the required add-ons are installed, so any other entry is a typo or a leftover.
-    extra = sorted(set(addons) - set(REQUIRED_ADDONS))
-    if extra:
-        raise s.fail(
-            f"addonVersions.{extra[0]}",
-            f"not an add-on this stack installs; expected {', '.join(sorted(REQUIRED_ADDONS))}",
-        )
-    for addon, version in addons.items():
-        if not re.match(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", version):
-            raise s.fail(f"addonVersions.{addon}", f"{version!r} is not a pinned eksbuild version")
-    kubernetes_version = s.matching("kubernetesVersion", _K8S_VERSION, "a version like 1.32")
-    if kubernetes_version != AUTOSCALER_MINOR:
-        # The autoscaler vendors one scheduler minor: it must match the cluster's.
-        raise s.fail(
-            "kubernetesVersion",
-            f"{kubernetes_version} is not the version the Cluster Autoscaler image supports "
-            f"({AUTOSCALER_MINOR}, infra/cluster/autoscaler.py IMAGE); change both together",
-        )
-    return ClusterConfig(
-        kubernetes_version=kubernetes_version,
-        endpoint_public_access=public,
-        public_access_cidrs=cidrs,
-        log_retention_days=s.integer("logRetentionDays", 1, 3653),
-        node_instance_types=s.strings("nodeInstanceTypes"),
-        node_min_size=minimum,
-        node_max_size=maximum,
-        node_desired_size=desired,
-        node_disk_gb=s.integer("nodeDiskGb", 20, 1000),
-        metadata_hop_limit=s.integer("metadataHopLimit", 1, 2),
-        addon_versions=addons,
-    )
-
-
-def _parse_load_balancer(s: _Section) -> LoadBalancerConfig:
-    return LoadBalancerConfig(
-        listener_port=s.integer("listenerPort", 1, 65535),
-        deletion_protection=s.boolean("deletionProtection"),
-    )
-
-
-def _parse_workload(s: _Section) -> WorkloadConfig:
-    minimum = s.integer("minReplicas", 1, 100)
-    maximum = s.integer("maxReplicas", 1, 200)
-    if minimum > maximum:
-        raise s.fail("minReplicas", f"{minimum} is above maxReplicas {maximum}")
-    if "replicas" in s._data:
-        raise s.fail(
-            "replicas",
-            "the HPA owns the replica count (the HorizontalPodAutoscaler); remove this key and set "
-            "minReplicas (the scale every deploy starts from)",
-        )
-    quantities = {
-        key: s.matching(key, _QUANTITY, "a Kubernetes quantity like 250m or 512Mi")
-        for key in ("cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit")
-    }
-    tiers = [t.value for t in TierName]
-    return WorkloadConfig(
-        namespace=s.matching("namespace", _DNS_LABEL, "a DNS label"),
-        image_digest=_image_digest(s),
-        min_replicas=minimum,
-        max_replicas=maximum,
-        target_cpu_percent=s.integer("targetCpuPercent", 10, 95),
-        cpu_request=quantities["cpuRequest"],
-        memory_request=quantities["memoryRequest"],
-        cpu_limit=quantities["cpuLimit"],
-        memory_limit=quantities["memoryLimit"],
-        node_port=s.integer("nodePort", 30000, 32767),
-        allowed_hosts=_public_hosts(s, "allowedHosts"),
-        default_tier=s.choice("defaultTier", tiers),
-    )
-
-
-def _image_digest(s: _Section) -> str | None:
-    digest = s.optional_string("imageDigest")
-    if digest is not None and not _DIGEST.match(digest):
-        raise s.fail(
-            "imageDigest",
-            f"{digest!r} is not a digest like sha256:<64 hex>; leave the key out until the "
-            "first image is pushed (the stack then skips the workload)",
-        )
-    return digest
-
-
-def _public_hosts(s: _Section, key: str) -> tuple[str, ...]:
-    """Exact public host names only: a wildcard (``*``, ``.example.com``) or an address would
-    let Django answer for names it does not own. The internal names (the NLB's, ``localhost``)
-    are added by the workload itself."""
-    hosts = s.strings(key)
-    for host in hosts:
-        if not _PUBLIC_HOST.match(host):
-            raise s.fail(
-                key,
-                f"{host!r} is not an exact lowercase public host name like "
-                "api.hrms.example.com (no wildcard or address; the NLB's name and localhost "
-                "are always allowed)",
-            )
-    return hosts
-
-
-def _parse_edge(s: _Section) -> EdgeConfig:
-    return EdgeConfig(
-        stage_name=s.matching("stageName", _DNS_LABEL, "a stage name like prod"),
-        throttle_rate_limit=s.number("throttleRateLimit", 1, 10_000),
-        throttle_burst_limit=s.integer("throttleBurstLimit", 1, 5_000),
-        waf_rate_limit_per_ip=s.integer("wafRateLimitPerIp", 100, 2_000_000_000),
-        log_retention_days=s.integer("logRetentionDays", 1, 3653),
-    )
-
-
-def _parse_alarms(s: _Section) -> AlarmsConfig:
-    subscribers: list[Subscriber] = []
-    for key, protocol in (("alertEmails", "email"), ("alertHttpsEndpoints", "https")):
-        for endpoint in s.strings(key, ()):
-            try:
-                subscribers.append(Subscriber(protocol=protocol, endpoint=endpoint))
-            except ValueError as exc:
-                raise s.fail(key, str(exc)) from None
-    if not subscribers:
-        raise s.fail("alertEmails", "at least one alert email or HTTPS endpoint is required")
-    # Every threshold is optional here (defaults in AlarmThresholds); the stack files set
-    # the ones prod makes stricter.
-    values: dict[str, Any] = {}
-    keys: dict[str, str] = {}
-    for f in fields(AlarmThresholds):
-        key = keys[f.name] = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), f.name)
-        if f.type == "int":
-            values[f.name] = s.integer(key, 1, 10**9, f.default)
-        else:
-            values[f.name] = s.number(key, 0, 10**9, f.default)
-    # Thresholds are optional, so a misspelt key would otherwise be silently ignored.
-    known = {*keys.values(), "alertEmails", "alertHttpsEndpoints", "runbookUrl"}
-    unknown = sorted(set(s._data) - known)
-    if unknown:
-        raise ConfigError("\n".join(str(s.fail(k, did_you_mean(k, known))) for k in unknown))
-    try:
-        thresholds = AlarmThresholds(**values)
-    except ValueError as exc:
-        field = re.match(r"AlarmThresholds\.(\w+)", str(exc))
-        raise s.fail(keys[field.group(1)] if field else "", str(exc)) from None
-    return AlarmsConfig(
-        subscribers=tuple(subscribers),
-        runbook_url=s.string("runbookUrl", RUNBOOK_PATH),
-        thresholds=thresholds,
-    )
-
-
-def _check_backup_schedule(database: DatabaseConfig, backup: BackupConfig, source: str) -> None:
+def _check_backup_schedule(database: DatabaseSettings, backup: BackupSettings, source: str) -> None:
     """AWS Backup will not start an RDS snapshot in (or the hour before) the instance's
     backup or maintenance window: a job due then never makes its recovery point."""
     key = f"{PROJECT}:backup.schedule"
@@ -641,20 +313,37 @@ def _object(raw: Callable[[str], str | None], key: str, source: str) -> Mapping[
 
 
 # The hrms:<key> entries parse_stack_config reads; any other hrms: key is a typo or a leftover.
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "environment",
-    "disposable",
-    "tags",
-    "network",
-    "database",
-    "backup",
-    "cache",
-    "cluster",
-    "loadBalancer",
-    "workload",
-    "edge",
-    "alarms",
-)
+TOP_LEVEL_KEYS: tuple[str, ...] = ("environment", "disposable", *SECTIONS)
+
+
+def _attribute(section: str) -> str:
+    """The StackConfig attribute of a section: ``loadBalancer`` -> ``load_balancer``."""
+    return re.sub(r"([A-Z])", lambda m: f"_{m.group(1).lower()}", section)
+
+
+def _top_level(raw: Callable[[str], str | None], source: str) -> tuple[str | None, bool, list[str]]:
+    """``hrms:environment`` and ``hrms:disposable``, with their problems."""
+    environment = raw("environment")
+    disposable: Any = {"true": True, "false": False}.get(raw("disposable") or "false")
+    problems: list[str] = []
+    if environment is None:
+        problems.append(f"{source}: {PROJECT}:environment: missing required value")
+    elif environment not in ENVIRONMENTS:
+        problems.append(
+            f"{source}: {PROJECT}:environment: {environment!r} is not one of "
+            f"{', '.join(ENVIRONMENTS)}"
+        )
+        environment = None
+    if disposable is None:
+        problems.append(
+            f"{source}: {PROJECT}:disposable: expected true or false, got {raw('disposable')!r}"
+        )
+        disposable = False
+    elif disposable and environment == "prod":
+        problems.append(
+            f"{source}: {PROJECT}:disposable: prod keeps its data on destroy; set false"
+        )
+    return environment, bool(disposable), problems
 
 
 def parse_stack_config(
@@ -665,7 +354,7 @@ def parse_stack_config(
 ) -> StackConfig:
     """Build a ``StackConfig`` from raw values (``raw(key)`` as the CLI gives them).
 
-    Every problem of the run is reported at once (one line each): each section is parsed even
+    Every problem of the run is reported at once (one line each): each section is read even
     when another failed, and unknown keys (``keys``: the stack's ``<namespace>:<key>`` names)
     get a "did you mean". A section stops at its first bad value, as later checks build on it.
     """
@@ -677,84 +366,52 @@ def parse_stack_config(
     for key in unknown:
         hint = did_you_mean(key.split(":", 1)[1], TOP_LEVEL_KEYS)
         problems.append(f"{source}: {key}: {hint}")
-
-    def section(key: str, parse: Callable[..., T], *extra: str) -> T | None:
-        try:
-            s = _Section(_object(raw, key, source), prefix=f"{PROJECT}:{key}.", source=source)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            return None
-        parsed: T | None = None
-        try:
-            parsed = parse(s, *extra)
-        except ConfigError as exc:
-            problems.append(str(exc))
-        try:
-            s.reject_unknown()
-        except ConfigError as exc:
-            problems.extend(str(exc).splitlines())
-        return parsed
-
-    top = _Section(
-        {"environment": raw("environment"), "disposable": _boolean(raw("disposable"))},
-        prefix=f"{PROJECT}:",
-        source=source,
-    )
-    environment: str | None = None
-    disposable = False
-    try:
-        environment = top.choice("environment", ENVIRONMENTS)
-        disposable = top.boolean("disposable", False)
-        if disposable and environment == "prod":
-            raise top.fail("disposable", "prod keeps its data on destroy; set false")
-    except ConfigError as exc:
-        problems.append(str(exc))
+    environment, disposable, top_problems = _top_level(raw, source)
+    problems.extend(top_problems)
     if region is None:
         problems.append(f"{source}: aws:region: missing required value")
     elif not _REGION.match(region):
         problems.append(f"{source}: aws:region: {region!r} is not an AWS region")
-    region_ = region or ""
-    parsed = {
-        "tags": section("tags", _parse_tags),
-        "network": section("network", _parse_network, region_),
-        "database": section("database", _parse_database),
-        "backup": section("backup", _parse_backup, region_),
-        "cache": section("cache", _parse_cache),
-        "cluster": section("cluster", _parse_cluster, environment or ""),
-        "load_balancer": section("loadBalancer", _parse_load_balancer),
-        "workload": section("workload", _parse_workload),
-        "edge": section("edge", _parse_edge),
-        "alarms": section("alarms", _parse_alarms),
-    }
+    parsed: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        try:
+            parsed[_attribute(section)] = read_settings(
+                section, cls, _object(raw, section, source), source=source
+            )
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
+    problems.extend(
+        f"{source}: {p}" for p in _region_checks(parsed, region or "", environment or "")
+    )
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
     config = StackConfig(
         stack=stack,
         environment=environment or "",
-        region=region_,
+        region=region or "",
         disposable=disposable,
-        **parsed,  # type: ignore[arg-type]
+        **parsed,
     )
     # Cross-section checks, once every section parsed.
     _check_backup_schedule(config.database, config.backup, source)
-    if disposable:
-        # A destroy must not stop halfway on a resource that refuses deletion.
-        for key, protected in (
-            ("database.deletionProtection", config.database.deletion_protection),
-            ("database.finalSnapshot", config.database.final_snapshot),
-            ("loadBalancer.deletionProtection", config.load_balancer.deletion_protection),
-        ):
-            if protected:
-                raise ConfigError(
-                    f"{source}: {PROJECT}:{key}: must be false in a disposable stack "
-                    f"({PROJECT}:disposable: true), or `make destroy` stops at it"
-                )
+    _check_disposable(config, source)
     return config
 
 
-def _boolean(text: str | None) -> bool | str | None:
-    """A top-level boolean as the CLI hands it over (``"true"``/``"false"``)."""
-    return {"true": True, "false": False}.get(text, text) if text is not None else None
+def _check_disposable(config: StackConfig, source: str) -> None:
+    """A destroy must not stop halfway on a resource that refuses deletion."""
+    if not config.disposable:
+        return
+    for key, protected in (
+        ("database.deletionProtection", config.database.deletion_protection),
+        ("database.finalSnapshot", config.database.final_snapshot),
+        ("loadBalancer.deletionProtection", config.load_balancer.deletion_protection),
+    ):
+        if protected:
+            raise ConfigError(
+                f"{source}: {PROJECT}:{key}: must be false in a disposable stack "
+                f"({PROJECT}:disposable: true), or `make destroy` stops at it"
+            )
 
 
 def load_stack_config() -> StackConfig:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pulumi
 
 from infra.cache.redis import RateLimitCache, RateLimitCacheArgs
@@ -34,7 +36,7 @@ from infra.observability.monitoring import PlatformMonitoring, PlatformMonitorin
 from infra.observability.signals import AlarmTargets
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
 from infra.tagging import MandatoryTags, apply_mandatory_tags
-from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs, Resources
+from infra.workload.app import HrmsWorkload, HrmsWorkloadArgs
 from infra.workload.backup_jobs import BackupJobs, BackupJobsArgs
 from stacks import outputs
 from stacks.config import PROJECT, ConfigError, StackConfig, load_stack_config
@@ -47,13 +49,7 @@ def main() -> None:
     cfg = load_stack_config()
     prefix = cfg.name_prefix
     apply_mandatory_tags(
-        MandatoryTags(
-            environment=cfg.environment,
-            service="hrms",
-            owner=cfg.tags.owner,
-            cost_center=cfg.tags.cost_center,
-            data_classification=cfg.tags.data_classification,
-        )
+        MandatoryTags(environment=cfg.environment, service="hrms", **asdict(cfg.tags))
     )
     cluster_name = f"{prefix}-eks"
 
@@ -67,30 +63,119 @@ def main() -> None:
     network = Network(
         f"{prefix}-network",
         NetworkArgs(
-            cidr_block=cfg.network.vpc_cidr,
-            availability_zones=cfg.network.availability_zones,
-            public_subnet_cidrs=cfg.network.public_subnet_cidrs,
-            private_subnet_cidrs=cfg.network.private_subnet_cidrs,
-            isolated_subnet_cidrs=cfg.network.isolated_subnet_cidrs,
-            nat_gateway_count=cfg.network.nat_gateways,
-            flow_log_retention_days=cfg.network.flow_log_retention_days,
-            logs_kms_key_arn=logs_key.key_arn,
-            cluster_name=cluster_name,
+            settings=cfg.network, logs_kms_key_arn=logs_key.key_arn, cluster_name=cluster_name
+        ),
+    )
+    cluster, nodes = _cluster(cfg, network, logs_key, cluster_name)
+    database, backups, logical_backups, cache = _data(cfg, network, nodes, logs_key)
+
+    # Image
+    registry = ImageRegistry(
+        f"{prefix}-registry",
+        ImageRegistryArgs(repository_name=f"{prefix}/app", force_delete=cfg.disposable),
+    )
+
+    # Load balancer (internal; the API edge reaches it through a VPC Link)
+    nlb = InternalLoadBalancer(
+        f"{prefix}-nlb",
+        InternalLoadBalancerArgs(
+            vpc_id=network.vpc_id,
+            vpc_cidr=cfg.network.vpc_cidr,
+            subnet_ids=network.private_subnet_ids,
+            node_port=cfg.workload.node_port,
+            autoscaling_group_name=nodes.asg_name,
+            settings=cfg.load_balancer,
         ),
     )
 
+    # Workload
+    deployed = _workload(cfg, registry, cluster, database, cache, nlb, nodes, cluster_name)
+
+    # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
+    edge = TenantEdge(
+        f"{prefix}-edge",
+        TenantEdgeArgs(
+            nlb_arn=nlb.arn,
+            nlb_dns_name=nlb.dns_name,
+            backend_port=cfg.load_balancer.listener_port,
+            log_kms_key_arn=logs_key.key_arn,
+            settings=cfg.edge,
+        ),
+    )
+
+    # Monitoring: alarms that page, and the dashboard they link to
+    monitoring = _monitoring(cfg, edge, nlb, database, cluster, cache, backups, deployed)
+    if deployed is not None:
+        workload, image = deployed
+        _backup_jobs(cfg, workload, image, cluster, database, backups, logical_backups)
+    _export(
+        cfg,
+        network,
+        logs_key,
+        cluster,
+        nodes,
+        database,
+        backups,
+        logical_backups,
+        cache,
+        registry,
+        nlb,
+        deployed,
+        edge,
+        monitoring,
+    )
+
+
+def _monitoring(
+    cfg: StackConfig,
+    edge: TenantEdge,
+    nlb: InternalLoadBalancer,
+    database: PostgresDatabase,
+    cluster: EksCluster,
+    cache: RateLimitCache,
+    backups: DatabaseBackups,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+) -> PlatformMonitoring:
+    """Alarms that page on what the stack runs, and the dashboard they link to."""
+    prefix = cfg.name_prefix
+    return PlatformMonitoring(
+        prefix,
+        PlatformMonitoringArgs(
+            targets=AlarmTargets(
+                api_name=edge.rest_api_name,
+                api_stage=edge.stage_name,
+                load_balancer=nlb.arn_suffix,
+                target_group=nlb.target_group_arn_suffix,
+                db_instance_id=database.instance_identifier,
+                eks_cluster_name=cluster.cluster_name,
+                # Replication group members are named <group id>-001, -002, ...
+                cache_node_ids=[
+                    pulumi.Output.concat(cache.replication_group_id, f"-{n:03d}")
+                    for n in range(1, cfg.cache.num_cache_clusters + 1)
+                ],
+                backup_vault_name=backups.vault_name,
+                backup_copies=cfg.backup.copy_region is not None,
+                # Published by the status CronJob, which runs with the workload.
+                backup_status_stack=pulumi.get_stack() if deployed is not None else None,
+            ),
+            settings=cfg.alarms,
+        ),
+    )
+
+
+def _cluster(
+    cfg: StackConfig, network: Network, logs_key: EncryptionKey, cluster_name: str
+) -> tuple[EksCluster, NodeGroup]:
+    """The control plane, its add-ons, the node group, the autoscaler and Container Insights."""
+    prefix = cfg.name_prefix
     # Cluster and nodes
     cluster = EksCluster(
         f"{prefix}-cluster",
         EksClusterArgs(
             cluster_name=cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             subnet_ids=network.private_subnet_ids,
             logs_kms_key_arn=logs_key.key_arn,
-            log_retention_days=cfg.cluster.log_retention_days,
-            endpoint_public_access=cfg.cluster.endpoint_public_access,
-            public_access_cidrs=cfg.cluster.public_access_cidrs,
-            allow_open_public_endpoint=not cfg.is_prod,
+            settings=cfg.cluster,
         ),
     )
     bootstrap_addons = ClusterAddons(
@@ -104,18 +189,12 @@ def main() -> None:
         f"{prefix}-nodes",
         NodeGroupArgs(
             cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             cluster_security_group_id=cluster.cluster_security_group_id,
             vpc_id=network.vpc_id,
             vpc_cidr=cfg.network.vpc_cidr,
             subnet_ids=network.private_subnet_ids,
-            instance_types=cfg.cluster.node_instance_types,
-            min_size=cfg.cluster.node_min_size,
-            max_size=cfg.cluster.node_max_size,
-            desired_size=cfg.cluster.node_desired_size,
-            disk_size_gb=cfg.cluster.node_disk_gb,
             node_port=cfg.workload.node_port,
-            metadata_hop_limit=cfg.cluster.metadata_hop_limit,
+            settings=cfg.cluster,
             labels={"hrms/pool": "general"},
         ),
         opts=pulumi.ResourceOptions(depends_on=[bootstrap_addons]),
@@ -151,6 +230,14 @@ def main() -> None:
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
 
+    return cluster, nodes
+
+
+def _data(
+    cfg: StackConfig, network: Network, nodes: NodeGroup, logs_key: EncryptionKey
+) -> tuple[PostgresDatabase, DatabaseBackups, LogicalBackupBucket, RateLimitCache]:
+    """Where tenant data lives: the database, its backups (AWS Backup and logical), the cache."""
+    prefix = cfg.name_prefix
     # Database and its backups
     database = PostgresDatabase(
         f"{prefix}-db",
@@ -160,19 +247,8 @@ def main() -> None:
             subnet_ids=network.isolated_subnet_ids,
             client_security_group_id=nodes.node_security_group_id,
             logs_kms_key_arn=logs_key.key_arn,
-            engine_version=cfg.database.engine_version,
-            instance_class=cfg.database.instance_class,
-            allocated_storage_gb=cfg.database.allocated_storage_gb,
-            max_allocated_storage_gb=cfg.database.max_allocated_storage_gb,
-            backup_retention_days=cfg.database.backup_retention_days,
-            backup_window=cfg.database.backup_window,
-            maintenance_window=cfg.database.maintenance_window,
-            multi_az=cfg.database.multi_az,
-            deletion_protection=cfg.database.deletion_protection,
-            final_snapshot=cfg.database.final_snapshot,
+            settings=cfg.database,
             delete_automated_backups=cfg.disposable,
-            slow_statement_ms=cfg.database.slow_statement_ms,
-            log_retention_days=cfg.database.log_retention_days,
         ),
     )
     backups = DatabaseBackups(
@@ -180,11 +256,7 @@ def main() -> None:
         DatabaseBackupsArgs(
             db_instance_arn=database.instance_arn,
             db_subnet_group_name=database.subnet_group_name,
-            schedule=cfg.backup.schedule,
-            retention_days=cfg.backup.retention_days,
-            restore_test_schedule=cfg.backup.restore_test_schedule,
-            copy_region=cfg.backup.copy_region,
-            copy_retention_days=cfg.backup.copy_retention_days,
+            settings=cfg.backup,
             force_destroy=cfg.disposable,
         ),
     )
@@ -193,7 +265,7 @@ def main() -> None:
     logical_backups = LogicalBackupBucket(
         f"{prefix}-logical-backups",
         LogicalBackupBucketArgs(
-            retention_days=cfg.backup.logical_retention_days,
+            settings=cfg.backup,
             force_destroy=not cfg.database.deletion_protection,
         ),
     )
@@ -206,90 +278,75 @@ def main() -> None:
             subnet_ids=network.isolated_subnet_ids,
             client_security_group_id=nodes.node_security_group_id,
             logs_kms_key_arn=logs_key.key_arn,
-            engine=cfg.cache.engine,
-            engine_version=cfg.cache.engine_version,
-            node_type=cfg.cache.node_type,
-            num_cache_clusters=cfg.cache.num_cache_clusters,
-            multi_az=cfg.cache.multi_az,
-            snapshot_retention_days=cfg.cache.snapshot_retention_days,
-            log_retention_days=cfg.cache.log_retention_days,
+            settings=cfg.cache,
         ),
     )
 
-    # Image
-    registry = ImageRegistry(
-        f"{prefix}-registry",
-        ImageRegistryArgs(repository_name=f"{prefix}/app", force_delete=cfg.disposable),
-    )
+    return database, backups, logical_backups, cache
 
-    # Load balancer (internal; the API edge reaches it through a VPC Link)
-    nlb = InternalLoadBalancer(
-        f"{prefix}-nlb",
-        InternalLoadBalancerArgs(
-            vpc_id=network.vpc_id,
+
+def _backup_jobs(
+    cfg: StackConfig,
+    workload: HrmsWorkload,
+    image: pulumi.Output[str],
+    cluster: EksCluster,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+) -> None:
+    """The pg_dump and backup status CronJobs, next to the app they back up."""
+    prefix = cfg.name_prefix
+    BackupJobs(
+        f"{prefix}-backup-jobs",
+        BackupJobsArgs(
+            provider=workload.provider,
+            namespace=cfg.workload.namespace,
+            stack=pulumi.get_stack(),
+            image=image,
+            region=cfg.region,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
             vpc_cidr=cfg.network.vpc_cidr,
-            subnet_ids=network.private_subnet_ids,
-            node_port=cfg.workload.node_port,
-            autoscaling_group_name=nodes.asg_name,
-            listener_port=cfg.load_balancer.listener_port,
-            deletion_protection=cfg.load_balancer.deletion_protection,
+            database_host=database.address,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_resource_id=database.resource_id,
+            database_instance_arn=database.instance_arn,
+            bucket_name=logical_backups.bucket_name,
+            bucket_arn=logical_backups.bucket_arn,
+            bucket_kms_key_arn=logical_backups.kms_key_arn,
+            backup_vault_arn=backups.vault_arn,
+            stack_outputs={
+                outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
+                outputs.BACKUP_VAULT_NAME: backups.vault_name,
+                outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
+                outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
+                outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
+            },
+            backup_schedule=cfg.backup.logical_schedule,
+            status_schedule=cfg.backup.status_schedule,
         ),
+        opts=pulumi.ResourceOptions(depends_on=[workload]),
     )
 
-    # Workload
-    django_key = GeneratedSecret(
-        f"{prefix}-django-secret-key",
-        GeneratedSecretArgs(
-            description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
-        ),
-    )
-    deployed = _workload(
-        cfg, registry, cluster, database, cache, nlb, django_key, nodes, cluster_name
-    )
 
-    # API edge: tenants reach the NLB only through API Gateway (usage plan per tier) and WAF
-    edge = TenantEdge(
-        f"{prefix}-edge",
-        TenantEdgeArgs(
-            nlb_arn=nlb.arn,
-            nlb_dns_name=nlb.dns_name,
-            backend_port=cfg.load_balancer.listener_port,
-            log_kms_key_arn=logs_key.key_arn,
-            stage_name=cfg.edge.stage_name,
-            throttle_rate_limit=cfg.edge.throttle_rate_limit,
-            throttle_burst_limit=cfg.edge.throttle_burst_limit,
-            waf_rate_limit_per_ip=cfg.edge.waf_rate_limit_per_ip,
-            log_retention_days=cfg.edge.log_retention_days,
-        ),
-    )
-
-    # Monitoring: alarms that page, and the dashboard they link to
-    monitoring = PlatformMonitoring(
-        prefix,
-        PlatformMonitoringArgs(
-            targets=AlarmTargets(
-                api_name=edge.rest_api_name,
-                api_stage=edge.stage_name,
-                load_balancer=nlb.arn_suffix,
-                target_group=nlb.target_group_arn_suffix,
-                db_instance_id=database.instance_identifier,
-                eks_cluster_name=cluster.cluster_name,
-                # Replication group members are named <group id>-001, -002, ...
-                cache_node_ids=[
-                    pulumi.Output.concat(cache.replication_group_id, f"-{n:03d}")
-                    for n in range(1, cfg.cache.num_cache_clusters + 1)
-                ],
-                backup_vault_name=backups.vault_name,
-                backup_copies=cfg.backup.copy_region is not None,
-                # Published by the status CronJob, which runs with the workload.
-                backup_status_stack=pulumi.get_stack() if deployed is not None else None,
-            ),
-            thresholds=cfg.alarms.thresholds,
-            subscribers=cfg.alarms.subscribers,
-            runbook_url=cfg.alarms.runbook_url,
-        ),
-    )
-
+def _export(
+    cfg: StackConfig,
+    network: Network,
+    logs_key: EncryptionKey,
+    cluster: EksCluster,
+    nodes: NodeGroup,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+    cache: RateLimitCache,
+    registry: ImageRegistry,
+    nlb: InternalLoadBalancer,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+    edge: TenantEdge,
+    monitoring: PlatformMonitoring,
+) -> None:
+    """The stack outputs hrmsctl and operators read (keys in stacks/outputs.py)."""
     # Exports
     exports: dict[str, object] = {
         outputs.VPC_ID: network.vpc_id,
@@ -332,38 +389,6 @@ def main() -> None:
     }
     if deployed is not None:
         workload, image = deployed
-        BackupJobs(
-            f"{prefix}-backup-jobs",
-            BackupJobsArgs(
-                provider=workload.provider,
-                namespace=cfg.workload.namespace,
-                stack=pulumi.get_stack(),
-                image=image,
-                region=cfg.region,
-                oidc_provider_arn=cluster.oidc_provider_arn,
-                oidc_issuer=cluster.oidc_issuer,
-                vpc_cidr=cfg.network.vpc_cidr,
-                database_host=database.address,
-                database_port=database.port,
-                database_name=database.database_name,
-                database_resource_id=database.resource_id,
-                database_instance_arn=database.instance_arn,
-                bucket_name=logical_backups.bucket_name,
-                bucket_arn=logical_backups.bucket_arn,
-                bucket_kms_key_arn=logical_backups.kms_key_arn,
-                backup_vault_arn=backups.vault_arn,
-                stack_outputs={
-                    outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
-                    outputs.BACKUP_VAULT_NAME: backups.vault_name,
-                    outputs.LOGICAL_BACKUP_BUCKET: logical_backups.bucket_name,
-                    outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
-                    outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
-                },
-                backup_schedule=cfg.backup.logical_schedule,
-                status_schedule=cfg.backup.status_schedule,
-            ),
-            opts=pulumi.ResourceOptions(depends_on=[workload]),
-        )
         exports.update(
             {
                 outputs.IMAGE_DIGEST: cfg.workload.image_digest,
@@ -398,12 +423,19 @@ def _workload(
     database: PostgresDatabase,
     cache: RateLimitCache,
     nlb: InternalLoadBalancer,
-    django_key: GeneratedSecret,
     nodes: NodeGroup,
     cluster_name: str,
 ) -> tuple[HrmsWorkload, pulumi.Output[str]] | None:
     """The app on EKS, once an image is pushed: without ``imageDigest`` nothing could run,
     and a migration Job pulling a missing image would hang the first deploy."""
+    prefix = cfg.name_prefix
+    # Created with or without an image, so the first deploy already holds it.
+    django_key = GeneratedSecret(
+        f"{prefix}-django-secret-key",
+        GeneratedSecretArgs(
+            description=f"Django SECRET_KEY of {prefix}", kms_key_arn=cluster.secrets_kms_key_arn
+        ),
+    )
     digest = cfg.workload.image_digest
     if digest is None:
         pulumi.log.info(
@@ -420,14 +452,11 @@ def _workload(
             f"Pulumi.{cfg.stack}.yaml: {NO_IMAGE_KEY}: {exc}. Push the image first "
             f"(docs/stacks.md), or leave the key out to deploy without the workload."
         ) from exc
-    prefix = cfg.name_prefix
     workload = HrmsWorkload(
         f"{prefix}-app",
         HrmsWorkloadArgs(
             kubeconfig=cluster.kubeconfig,
-            namespace=cfg.workload.namespace,
             image=image,
-            image_digest=digest,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             region=cfg.region,
@@ -441,7 +470,6 @@ def _workload(
             cache_port=cache.port,
             cache_auth_token=cache.auth_token,
             django_secret_key=django_key.value,
-            allowed_hosts=cfg.workload.allowed_hosts,
             load_balancer_dns_name=nlb.dns_name,
             vpc_cidr=cfg.network.vpc_cidr,
             # Limiter metrics through the agent the insights add-on runs, into a log group
@@ -449,17 +477,7 @@ def _workload(
             metrics_agent_endpoint=AGENT_EMF_ENDPOINT,
             metrics_agent_namespace=AGENT_NAMESPACE,
             metrics_log_group=log_group_name(cluster_name, "application"),
-            min_replicas=cfg.workload.min_replicas,
-            max_replicas=cfg.workload.max_replicas,
-            target_cpu_percent=cfg.workload.target_cpu_percent,
-            resources=Resources(
-                cpu_request=cfg.workload.cpu_request,
-                memory_request=cfg.workload.memory_request,
-                cpu_limit=cfg.workload.cpu_limit,
-                memory_limit=cfg.workload.memory_limit,
-            ),
-            node_port=cfg.workload.node_port,
-            extra_env={"HRMS_DEFAULT_TIER": cfg.workload.default_tier},
+            settings=cfg.workload,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )

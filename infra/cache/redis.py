@@ -12,9 +12,37 @@ from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
 from infra.network.access import client_only_security_group
 from infra.secrets import GeneratedSecret, GeneratedSecretArgs
+from infra.settings import SettingError, one_of, within
 
 REDIS_PORT = 6379
-SUPPORTED_ENGINES: frozenset[str] = frozenset({"valkey", "redis"})
+SUPPORTED_ENGINES: tuple[str, ...] = ("valkey", "redis")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheSettings:
+    """The stack-tunable values of the rate-limit cache (``hrms:cache``)."""
+
+    engine: str
+    engine_version: str
+    node_type: str
+    num_cache_clusters: int
+    multi_az: bool
+    snapshot_retention_days: int
+    log_retention_days: int
+
+    def __post_init__(self) -> None:
+        within("num_cache_clusters", self.num_cache_clusters, 1, 6)
+        if self.multi_az and self.num_cache_clusters < 2:
+            raise SettingError(
+                "num_cache_clusters", "multi_az needs at least 2 (a primary and a replica)"
+            )
+        if not self.node_type.startswith("cache."):
+            raise SettingError(
+                "node_type", f"{self.node_type!r} is not an ElastiCache node type (cache.*)"
+            )
+        one_of("engine", self.engine, SUPPORTED_ENGINES)
+        within("snapshot_retention_days", self.snapshot_retention_days, 0, 35)
+        within("log_retention_days", self.log_retention_days, 1, 3653)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,21 +51,9 @@ class RateLimitCacheArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     logs_kms_key_arn: pulumi.Input[str]
-    engine: str
-    engine_version: str
-    node_type: str
-    num_cache_clusters: int
-    multi_az: bool
-    snapshot_retention_days: int
-    log_retention_days: int
+    settings: CacheSettings
     maintenance_window: str = "sun:05:00-sun:06:00"
     snapshot_window: str = "03:00-04:00"
-
-    def __post_init__(self) -> None:
-        if self.engine not in SUPPORTED_ENGINES:
-            raise ValueError(f"engine {self.engine!r}: expected one of {sorted(SUPPORTED_ENGINES)}")
-        if self.multi_az and self.num_cache_clusters < 2:
-            raise ValueError("multi_az needs num_cache_clusters >= 2 (a primary and a replica)")
 
 
 class RateLimitCache(pulumi.ComponentResource):
@@ -87,7 +103,7 @@ class RateLimitCache(pulumi.ComponentResource):
         slow_log = encrypted_log_group(
             f"{name}-slow-log",
             log_group_name=f"/hrms/elasticache/{name}/slow-log",
-            retention_days=args.log_retention_days,
+            retention_days=args.settings.log_retention_days,
             kms_key_arn=args.logs_kms_key_arn,
             opts=child,
         )
@@ -95,10 +111,10 @@ class RateLimitCache(pulumi.ComponentResource):
         group = aws.elasticache.ReplicationGroup(
             f"{name}-group",
             description=f"Rate-limit state ({name})",
-            engine=args.engine,
-            engine_version=args.engine_version,
-            node_type=args.node_type,
-            num_cache_clusters=args.num_cache_clusters,
+            engine=args.settings.engine,
+            engine_version=args.settings.engine_version,
+            node_type=args.settings.node_type,
+            num_cache_clusters=args.settings.num_cache_clusters,
             port=REDIS_PORT,
             subnet_group_name=subnet_group.name,
             security_group_ids=[security_group.id],
@@ -108,9 +124,9 @@ class RateLimitCache(pulumi.ComponentResource):
             transit_encryption_mode="required",
             auth_token=token.value,
             auth_token_update_strategy="ROTATE",  # noqa: S106 - a mode, not a token
-            multi_az_enabled=args.multi_az,
-            automatic_failover_enabled=args.multi_az,
-            snapshot_retention_limit=args.snapshot_retention_days,
+            multi_az_enabled=args.settings.multi_az,
+            automatic_failover_enabled=args.settings.multi_az,
+            snapshot_retention_limit=args.settings.snapshot_retention_days,
             snapshot_window=args.snapshot_window,
             maintenance_window=args.maintenance_window,
             auto_minor_version_upgrade=True,

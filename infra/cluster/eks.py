@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,9 +11,12 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws_context import aws_context
+from infra.cluster.addons import REQUIRED_ADDONS
+from infra.cluster.autoscaler import IMAGE_MINOR as AUTOSCALER_MINOR
 from infra.iam import assume_role_policy, managed_policy_arn
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
+from infra.settings import SettingError, cidr_block, matching, within
 
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
     "api",
@@ -22,24 +26,80 @@ CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
     "scheduler",
 )
 OPEN_CIDRS: frozenset[str] = frozenset({"0.0.0.0/0", "::/0"})
+_K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_EKSBUILD = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """The stack-tunable values of the cluster (``hrms:cluster``): control plane, node group
+    and the pinned add-on versions."""
+
+    kubernetes_version: str
+    endpoint_public_access: bool
+    log_retention_days: int
+    node_instance_types: tuple[str, ...]
+    node_min_size: int
+    node_max_size: int
+    node_desired_size: int
+    node_disk_gb: int
+    metadata_hop_limit: int
+    addon_versions: dict[str, str]
+    public_access_cidrs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for index, cidr in enumerate(self.public_access_cidrs):
+            cidr_block(f"public_access_cidrs[{index}]", cidr)
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise SettingError(
+                "public_access_cidrs", "required when endpoint_public_access is true"
+            )
+        for size in ("node_min_size", "node_max_size", "node_desired_size"):
+            within(size, getattr(self, size), 1, 100)
+        low, desired, high = self.node_min_size, self.node_desired_size, self.node_max_size
+        if not low <= desired <= high:
+            raise SettingError("node_desired_size", f"{desired} is not within {low}..{high}")
+        self._check_addons()
+        matching("kubernetes_version", self.kubernetes_version, _K8S_VERSION, "a version like 1.32")
+        if self.kubernetes_version != AUTOSCALER_MINOR:
+            # The autoscaler vendors one scheduler minor: it must match the cluster's.
+            raise SettingError(
+                "kubernetes_version",
+                f"{self.kubernetes_version} is not the version the Cluster Autoscaler image "
+                f"supports ({AUTOSCALER_MINOR}, infra/cluster/autoscaler.py IMAGE); change both "
+                "together",
+            )
+        within("log_retention_days", self.log_retention_days, 1, 3653)
+        within("node_disk_gb", self.node_disk_gb, 20, 1000)
+        # 1 keeps pods off the node's instance credentials (IMDSv2 hop limit).
+        within("metadata_hop_limit", self.metadata_hop_limit, 1, 2)
+
+    def _check_addons(self) -> None:
+        missing = sorted(set(REQUIRED_ADDONS) - set(self.addon_versions))
+        if missing:
+            raise SettingError(
+                "addon_versions", f"missing pinned versions for {', '.join(missing)}"
+            )
+        # Only the required add-ons are installed, so any other entry is a typo or a leftover.
+        extra = sorted(set(self.addon_versions) - set(REQUIRED_ADDONS))
+        if extra:
+            raise SettingError(
+                f"addon_versions.{extra[0]}",
+                f"not an add-on this stack installs; expected {', '.join(sorted(REQUIRED_ADDONS))}",
+            )
+        for addon, version in self.addon_versions.items():
+            if not _EKSBUILD.match(version):
+                raise SettingError(
+                    f"addon_versions.{addon}", f"{version!r} is not a pinned eksbuild version"
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
 class EksClusterArgs:
     cluster_name: str
-    kubernetes_version: str
     subnet_ids: Sequence[pulumi.Input[str]]
     logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int
-    endpoint_public_access: bool
-    public_access_cidrs: Sequence[str] = ()
-    allow_open_public_endpoint: bool = False
-
-    def __post_init__(self) -> None:
-        if self.endpoint_public_access and not self.public_access_cidrs:
-            raise ValueError("a public endpoint needs explicit public_access_cidrs")
-        if not self.allow_open_public_endpoint and OPEN_CIDRS & set(self.public_access_cidrs):
-            raise ValueError("public_access_cidrs must not open the API server to the internet")
+    settings: ClusterSettings
 
 
 def kubeconfig(*, cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -124,21 +184,23 @@ class EksCluster(pulumi.ComponentResource):
         log_group = encrypted_log_group(
             f"{name}-control-plane-logs",
             log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_days=args.log_retention_days,
+            retention_days=args.settings.log_retention_days,
             kms_key_arn=args.logs_kms_key_arn,
             opts=child,
         )
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
-            version=args.kubernetes_version,
+            version=args.settings.kubernetes_version,
             role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=list(args.subnet_ids),
                 endpoint_private_access=True,
-                endpoint_public_access=args.endpoint_public_access,
+                endpoint_public_access=args.settings.endpoint_public_access,
                 public_access_cidrs=(
-                    list(args.public_access_cidrs) if args.endpoint_public_access else None
+                    list(args.settings.public_access_cidrs)
+                    if args.settings.endpoint_public_access
+                    else None
                 ),
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
@@ -173,7 +235,7 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer = issuer
         self.secrets_kms_key_arn = key.key_arn
-        self.kubernetes_version = args.kubernetes_version
+        self.kubernetes_version = args.settings.kubernetes_version
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
                 cluster.name, cluster.endpoint, self.certificate_authority, ctx.region

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from infra.account import AUTOSCALING_SERVICE_LINKED_ROLE, account_role_arn
 from infra.aws_context import aws_context
+from infra.cluster.eks import ClusterSettings
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.ordering import explicit_dependencies
@@ -27,25 +28,14 @@ AUTOSCALING_SERVICE_ROLE = f"autoscaling.amazonaws.com/{AUTOSCALING_SERVICE_LINK
 @dataclass(frozen=True, kw_only=True)
 class NodeGroupArgs:
     cluster_name: pulumi.Input[str]
-    kubernetes_version: str
     cluster_security_group_id: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     subnet_ids: Sequence[pulumi.Input[str]]
-    instance_types: Sequence[str]
-    min_size: int
-    max_size: int
-    desired_size: int
-    disk_size_gb: int
     node_port: int
-    metadata_hop_limit: int = 1
+    # Version, instance types, sizes, disk and metadata hop limit.
+    settings: ClusterSettings
     labels: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError("node sizes must satisfy 1 <= min <= desired <= max")
-        if self.metadata_hop_limit not in (1, 2):
-            raise ValueError("metadata_hop_limit must be 1 or 2")
 
 
 class NodeGroup(pulumi.ComponentResource):
@@ -141,14 +131,14 @@ class NodeGroup(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=args.metadata_hop_limit,
+                http_put_response_hop_limit=args.settings.metadata_hop_limit,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=args.disk_size_gb,
+                        volume_size=args.settings.node_disk_gb,
                         volume_type="gp3",
                         encrypted="true",
                         kms_key_id=volume_key.key_arn,
@@ -162,16 +152,16 @@ class NodeGroup(pulumi.ComponentResource):
         group = aws.eks.NodeGroup(
             f"{name}-group",
             cluster_name=args.cluster_name,
-            version=args.kubernetes_version,
+            version=args.settings.kubernetes_version,
             node_role_arn=role.arn,
             subnet_ids=list(args.subnet_ids),
-            instance_types=list(args.instance_types),
+            instance_types=list(args.settings.node_instance_types),
             ami_type="AL2023_x86_64_STANDARD",
             capacity_type="ON_DEMAND",
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=args.min_size,
-                max_size=args.max_size,
-                desired_size=args.desired_size,
+                min_size=args.settings.node_min_size,
+                max_size=args.settings.node_max_size,
+                desired_size=args.settings.node_desired_size,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(

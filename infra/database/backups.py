@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -10,6 +11,7 @@ import pulumi_aws as aws
 from infra.aws_context import aws_context
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
+from infra.settings import SettingError, matching, within
 
 # Minutes after the scheduled time a job may still start (AWS Backup's minimum is 60);
 # stacks/config.py checks schedule + this window against the RDS windows.
@@ -20,26 +22,59 @@ BACKUP_ROLE_POLICIES: tuple[str, ...] = (
 )
 
 
+_CRON = re.compile(r"^cron\(.+\)$")
+# A Kubernetes CronJob schedule: five space-separated fields.
+_K8S_CRON = re.compile(r"^\S+( \S+){4}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
 @dataclass(frozen=True, kw_only=True)
-class DatabaseBackupsArgs:
-    db_instance_arn: pulumi.Input[str]
-    db_subnet_group_name: pulumi.Input[str]
+class BackupSettings:
+    """The stack-tunable values of the database's backups (``hrms:backup``): AWS Backup's plan
+    and copy, and the logical (pg_dump) backups with their monitoring."""
+
     schedule: str
     retention_days: int
     restore_test_schedule: str
     # Region receiving a copy of every recovery point; None keeps backups in-region only.
     copy_region: str | None = None
     copy_retention_days: int | None = None
+    # Logical backups (pg_dump to S3) and their monitoring: Kubernetes cron schedules (UTC).
+    logical_schedule: str = "30 2 * * *"
+    logical_retention_days: int = 35
+    status_schedule: str = "*/15 * * * *"
+    # The recovery point objective backup status and its alarm measure against.
+    rpo_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        if self.copy_region is not None:
+            matching("copy_region", self.copy_region, _REGION, "an AWS region")
+            if self.copy_retention_days is None:
+                raise SettingError("copy_retention_days", "required when copy_region is set")
+        elif self.copy_retention_days is not None:
+            raise SettingError("copy_retention_days", "has no effect without copy_region")
+        if self.copy_retention_days is not None:
+            within("copy_retention_days", self.copy_retention_days, 1, 36500)
+        matching("schedule", self.schedule, _CRON, "a cron(...) expression")
+        within("retention_days", self.retention_days, 1, 36500)
+        matching(
+            "restore_test_schedule", self.restore_test_schedule, _CRON, "a cron(...) expression"
+        )
+        matching("logical_schedule", self.logical_schedule, _K8S_CRON, "a five-field cron line")
+        within("logical_retention_days", self.logical_retention_days, 1, 3650)
+        matching("status_schedule", self.status_schedule, _K8S_CRON, "a five-field cron line")
+        within("rpo_minutes", self.rpo_minutes, 1, 1440)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseBackupsArgs:
+    db_instance_arn: pulumi.Input[str]
+    db_subnet_group_name: pulumi.Input[str]
+    settings: BackupSettings
     restore_test_validation_hours: int = 4
     # Delete the vaults' recovery points on destroy, so a disposable stack tears down
     # completely (AWS Backup refuses to delete a vault that still holds any).
     force_destroy: bool = False
-
-    def __post_init__(self) -> None:
-        if self.retention_days < 1:
-            raise ValueError("retention_days must be >= 1")
-        if self.copy_region is not None and not self.copy_retention_days:
-            raise ValueError("copy_retention_days is required with copy_region")
 
 
 def restore_testing_name(name: str) -> str:
@@ -76,19 +111,19 @@ class DatabaseBackups(pulumi.ComponentResource):
 
         copy_actions: list[aws.backup.PlanRuleCopyActionArgs] = []
         self.copy_vault_arn = None
-        if args.copy_region is not None:
+        if args.settings.copy_region is not None:
             copy_key = EncryptionKey(
                 f"{name}-copy-kms",
                 EncryptionKeyArgs(
-                    description=f"AWS Backup copy vault {name} ({args.copy_region})",
-                    region=args.copy_region,
+                    description=f"AWS Backup copy vault {name} ({args.settings.copy_region})",
+                    region=args.settings.copy_region,
                 ),
                 opts=child,
             )
             copy_vault = aws.backup.Vault(
                 f"{name}-copy-vault",
                 kms_key_arn=copy_key.key_arn,
-                region=args.copy_region,
+                region=args.settings.copy_region,
                 force_destroy=args.force_destroy,
                 opts=child,
             )
@@ -97,7 +132,7 @@ class DatabaseBackups(pulumi.ComponentResource):
                 aws.backup.PlanRuleCopyActionArgs(
                     destination_vault_arn=copy_vault.arn,
                     lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
-                        delete_after=args.copy_retention_days
+                        delete_after=args.settings.copy_retention_days
                     ),
                 )
             )
@@ -111,10 +146,12 @@ class DatabaseBackups(pulumi.ComponentResource):
                 aws.backup.PlanRuleArgs(
                     rule_name="daily",
                     target_vault_name=vault.name,
-                    schedule=args.schedule,
+                    schedule=args.settings.schedule,
                     start_window=START_WINDOW_MINUTES,
                     completion_window=360,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(
+                        delete_after=args.settings.retention_days
+                    ),
                     copy_actions=copy_actions or None,
                 )
             ],
@@ -147,7 +184,7 @@ class DatabaseBackups(pulumi.ComponentResource):
         testing_plan = aws.backup.RestoreTestingPlan(
             f"{name}-restore-testing",
             name=restore_testing_name(f"{name}_restore_testing"),
-            schedule_expression=args.restore_test_schedule,
+            schedule_expression=args.settings.restore_test_schedule,
             start_window_hours=24,
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
                 algorithm="LATEST_WITHIN_WINDOW",

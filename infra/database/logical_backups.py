@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.database.backups import BackupSettings
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 
 # Dumps and manifests live under this prefix, dated: logical/YYYY/MM/DD/<stack>-<time>.dump
@@ -36,15 +37,16 @@ def tls_only_policy(bucket_arn: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class LogicalBackupBucketArgs:
-    # Days a dump stays current; older versions (overwritten or deleted) go after a week.
-    retention_days: int
+    # Days a dump stays current (settings.logical_retention_days); older versions
+    # (overwritten or deleted) go after a week.
+    settings: BackupSettings
     noncurrent_retention_days: int = 7
     # Prod keeps its backups when the stack is destroyed by mistake.
     force_destroy: bool = False
 
     def __post_init__(self) -> None:
-        if self.retention_days < 1 or self.noncurrent_retention_days < 1:
-            raise ValueError("retention_days and noncurrent_retention_days must be >= 1")
+        if self.noncurrent_retention_days < 1:
+            raise ValueError("noncurrent_retention_days must be >= 1")
 
 
 class LogicalBackupBucket(pulumi.ComponentResource):
@@ -117,7 +119,7 @@ class LogicalBackupBucket(pulumi.ComponentResource):
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=LOGICAL_PREFIX),
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.retention_days
+                        days=args.settings.logical_retention_days
                     ),
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=args.noncurrent_retention_days

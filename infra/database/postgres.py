@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,18 +14,23 @@ from infra.iam import assume_role_policy, managed_policy_arn
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
 from infra.network.access import client_only_security_group
+from infra.settings import SettingError, matching, within
 
 POSTGRES_PORT = 5432
 LOG_EXPORTS: tuple[str, ...] = ("postgresql", "upgrade")
 
 
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_WEEKLY_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+    r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
-class PostgresDatabaseArgs:
-    identifier: str
-    vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    client_security_group_id: pulumi.Input[str]
-    logs_kms_key_arn: pulumi.Input[str]
+class DatabaseSettings:
+    """The stack-tunable values of the database (``hrms:database``)."""
+
     engine_version: str
     instance_class: str
     allocated_storage_gb: int
@@ -37,6 +43,49 @@ class PostgresDatabaseArgs:
     final_snapshot: bool
     slow_statement_ms: int
     log_retention_days: int
+
+    def __post_init__(self) -> None:
+        if self.engine_version.split(".")[0] != "16":
+            raise SettingError("engine_version", f"{self.engine_version!r} is not PostgreSQL 16")
+        if self.engine_version != "16":
+            # RDS applies minor versions itself (auto minor upgrade) and retires old ones within
+            # a year; a pinned minor would fail to create once retired and drift once upgraded.
+            raise SettingError(
+                "engine_version", f"{self.engine_version!r}: give the major version only, '16'"
+            )
+        within("allocated_storage_gb", self.allocated_storage_gb, 20, 65536)
+        within("max_allocated_storage_gb", self.max_allocated_storage_gb, 20, 65536)
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise SettingError(
+                "max_allocated_storage_gb",
+                f"{self.max_allocated_storage_gb} is below allocated_storage_gb "
+                f"{self.allocated_storage_gb}",
+            )
+        if not self.instance_class.startswith("db."):
+            raise SettingError(
+                "instance_class", f"{self.instance_class!r} is not an RDS instance class (db.*)"
+            )
+        # 1..35: the range RDS allows for point-in-time recovery.
+        within("backup_retention_days", self.backup_retention_days, 1, 35)
+        matching("backup_window", self.backup_window, _WINDOW, "a window like 02:00-03:00")
+        matching(
+            "maintenance_window",
+            self.maintenance_window,
+            _WEEKLY_WINDOW,
+            "a window like sun:04:00-sun:05:00",
+        )
+        within("slow_statement_ms", self.slow_statement_ms, 1, 600_000)
+        within("log_retention_days", self.log_retention_days, 1, 3653)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostgresDatabaseArgs:
+    identifier: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    client_security_group_id: pulumi.Input[str]
+    logs_kms_key_arn: pulumi.Input[str]
+    settings: DatabaseSettings
     # Drop the automated backups with the instance (disposable stacks); otherwise they stay
     # for their retention period after a delete, for a restore.
     delete_automated_backups: bool = False
@@ -44,18 +93,6 @@ class PostgresDatabaseArgs:
     master_username: str = "hrms_admin"
     performance_insights_retention_days: int = 7
     monitoring_interval_seconds: int = 60
-
-    def __post_init__(self) -> None:
-        if self.engine_version != "16":
-            # Minor versions come from RDS's automatic minor upgrades; a pinned one would
-            # differ from the running engine after the first upgrade and fail once retired.
-            raise ValueError(
-                f"engine_version {self.engine_version!r}: give the PostgreSQL major version, '16'"
-            )
-        if not 1 <= self.backup_retention_days <= 35:
-            raise ValueError("backup_retention_days must be 1..35 for point-in-time recovery")
-        if self.max_allocated_storage_gb < self.allocated_storage_gb:
-            raise ValueError("max_allocated_storage_gb must be >= allocated_storage_gb")
 
 
 def parameter_family(engine_version: str) -> str:
@@ -105,12 +142,12 @@ class PostgresDatabase(pulumi.ComponentResource):
         )
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
-            family=parameter_family(args.engine_version),
+            family=parameter_family(args.settings.engine_version),
             description=f"TLS-only, slow statement logging for {args.identifier}",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
                 aws.rds.ParameterGroupParameterArgs(
-                    name="log_min_duration_statement", value=str(args.slow_statement_ms)
+                    name="log_min_duration_statement", value=str(args.settings.slow_statement_ms)
                 ),
                 aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
                 aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
@@ -138,7 +175,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             encrypted_log_group(
                 f"{name}-log-{export}",
                 log_group_name=f"/aws/rds/instance/{args.identifier}/{export}",
-                retention_days=args.log_retention_days,
+                retention_days=args.settings.log_retention_days,
                 kms_key_arn=args.logs_kms_key_arn,
                 opts=child,
             )
@@ -149,14 +186,14 @@ class PostgresDatabase(pulumi.ComponentResource):
             f"{name}-instance",
             identifier=args.identifier,
             engine="postgres",
-            engine_version=args.engine_version,
-            instance_class=args.instance_class,
+            engine_version=args.settings.engine_version,
+            instance_class=args.settings.instance_class,
             db_name=args.database_name,
             username=args.master_username,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=key.key_arn,
-            allocated_storage=args.allocated_storage_gb,
-            max_allocated_storage=args.max_allocated_storage_gb,
+            allocated_storage=args.settings.allocated_storage_gb,
+            max_allocated_storage=args.settings.max_allocated_storage_gb,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=key.key_arn,
@@ -164,16 +201,18 @@ class PostgresDatabase(pulumi.ComponentResource):
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameters.name,
             publicly_accessible=False,
-            multi_az=args.multi_az,
+            multi_az=args.settings.multi_az,
             port=POSTGRES_PORT,
-            backup_retention_period=args.backup_retention_days,
-            backup_window=args.backup_window,
-            maintenance_window=args.maintenance_window,
+            backup_retention_period=args.settings.backup_retention_days,
+            backup_window=args.settings.backup_window,
+            maintenance_window=args.settings.maintenance_window,
             copy_tags_to_snapshot=True,
             delete_automated_backups=args.delete_automated_backups,
-            deletion_protection=args.deletion_protection,
-            skip_final_snapshot=not args.final_snapshot,
-            final_snapshot_identifier=(f"{args.identifier}-final" if args.final_snapshot else None),
+            deletion_protection=args.settings.deletion_protection,
+            skip_final_snapshot=not args.settings.final_snapshot,
+            final_snapshot_identifier=(
+                f"{args.identifier}-final" if args.settings.final_snapshot else None
+            ),
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key.key_arn,
             performance_insights_retention_period=args.performance_insights_retention_days,
@@ -191,7 +230,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                 depends_on=[*log_groups, monitoring_policy],
                 # Where AWS refuses to delete the instance, Pulumi refuses to plan it too:
                 # `pulumi destroy` or a replacing change stops before touching the data.
-                protect=args.deletion_protection,
+                protect=args.settings.deletion_protection,
             ),
         )
 

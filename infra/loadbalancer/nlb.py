@@ -8,7 +8,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.settings import within
+
 HEALTH_CHECK_PATH = "/healthz"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerSettings:
+    """The stack-tunable values of the internal NLB (``hrms:loadBalancer``)."""
+
+    listener_port: int
+    # Required, not defaulted: a stack file that forgets it must not lose prod's protection.
+    deletion_protection: bool
+
+    def __post_init__(self) -> None:
+        within("listener_port", self.listener_port, 1, 65535)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,14 +30,10 @@ class InternalLoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     subnet_ids: Sequence[pulumi.Input[str]]
+    # The workload's NodePort (checked by WorkloadSettings).
     node_port: int
     autoscaling_group_name: pulumi.Input[str]
-    listener_port: int = 80
-    deletion_protection: bool = False
-
-    def __post_init__(self) -> None:
-        if not 30000 <= self.node_port <= 32767:
-            raise ValueError(f"node_port {self.node_port} outside the NodePort range 30000-32767")
+    settings: LoadBalancerSettings
 
 
 class InternalLoadBalancer(pulumi.ComponentResource):
@@ -55,8 +65,8 @@ class InternalLoadBalancer(pulumi.ComponentResource):
             security_group_id=security_group.id,
             cidr_ipv4=args.vpc_cidr,
             ip_protocol="tcp",
-            from_port=args.listener_port,
-            to_port=args.listener_port,
+            from_port=args.settings.listener_port,
+            to_port=args.settings.listener_port,
             description="Listener from inside the VPC",
             opts=child,
         )
@@ -79,7 +89,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
             # API Gateway's VPC Link arrives over PrivateLink; its source is not in the VPC.
             enforce_security_group_inbound_rules_on_private_link_traffic="off",
             enable_cross_zone_load_balancing=True,
-            enable_deletion_protection=args.deletion_protection,
+            enable_deletion_protection=args.settings.deletion_protection,
             ip_address_type="ipv4",
             opts=child,
         )
@@ -107,7 +117,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         listener = aws.lb.Listener(
             f"{name}-listener",
             load_balancer_arn=balancer.arn,
-            port=args.listener_port,
+            port=args.settings.listener_port,
             protocol="TCP",
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)

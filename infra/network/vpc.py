@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import pulumi_aws as aws
 from infra.aws_context import AwsContext, aws_context
 from infra.iam import assume_role_policy, policy_document
 from infra.logs import encrypted_log_group
+from infra.settings import SettingError, cidr_block, within
 
 # Interface endpoints for the AWS APIs the pods and nodes call, so that traffic (image
 # pulls, IRSA token exchange, secret reads, logs) stays inside the VPC.
@@ -31,29 +33,54 @@ def endpoint_service_name(region: pulumi.Output[str], service: str) -> pulumi.Ou
     return region.apply(lambda r: f"com.amazonaws.{r}.{service}")
 
 
+SUBNET_TIERS: tuple[str, ...] = ("public", "private", "isolated")
+
+
 @dataclass(frozen=True, kw_only=True)
-class NetworkArgs:
-    cidr_block: str
-    availability_zones: Sequence[str]
-    public_subnet_cidrs: Sequence[str]
-    private_subnet_cidrs: Sequence[str]
-    isolated_subnet_cidrs: Sequence[str]
-    nat_gateway_count: int
+class NetworkSettings:
+    """The stack-tunable values of the VPC (``hrms:network``): one subnet per zone and tier."""
+
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    public_subnet_cidrs: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
+    isolated_subnet_cidrs: tuple[str, ...]
+    nat_gateways: int
     flow_log_retention_days: int
-    logs_kms_key_arn: pulumi.Input[str]
-    cluster_name: str
 
     def __post_init__(self) -> None:
-        zones = len(self.availability_zones)
-        for label, cidrs in (
-            ("public", self.public_subnet_cidrs),
-            ("private", self.private_subnet_cidrs),
-            ("isolated", self.isolated_subnet_cidrs),
-        ):
-            if len(cidrs) != zones:
-                raise ValueError(f"{label} subnets: {len(cidrs)} CIDRs for {zones} zones")
-        if not 1 <= self.nat_gateway_count <= zones:
-            raise ValueError(f"nat_gateway_count must be 1..{zones}")
+        vpc = cidr_block("vpc_cidr", self.vpc_cidr)
+        zones = self.availability_zones
+        if len(zones) != 3 or len(set(zones)) != 3:
+            raise SettingError(
+                "availability_zones", f"expected 3 distinct zones, got {list(zones)}"
+            )
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for tier in SUBNET_TIERS:
+            field = f"{tier}_subnet_cidrs"
+            cidrs: tuple[str, ...] = getattr(self, field)
+            if len(cidrs) != len(zones):
+                raise SettingError(
+                    field, f"expected one CIDR per zone ({len(zones)}), got {len(cidrs)}"
+                )
+            for index, text in enumerate(cidrs):
+                key = f"{field}[{index}]"
+                subnet = cidr_block(key, text)
+                if not subnet.subnet_of(vpc):
+                    raise SettingError(key, f"{subnet} does not fit in vpc_cidr {vpc}")
+                for other_key, other in seen:
+                    if subnet.overlaps(other):
+                        raise SettingError(key, f"{subnet} overlaps {other_key} ({other})")
+                seen.append((key, subnet))
+        within("nat_gateways", self.nat_gateways, 1, len(zones))
+        within("flow_log_retention_days", self.flow_log_retention_days, 1, 3653)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkArgs:
+    settings: NetworkSettings
+    logs_kms_key_arn: pulumi.Input[str]
+    cluster_name: str
 
 
 class Network(pulumi.ComponentResource):
@@ -71,11 +98,11 @@ class Network(pulumi.ComponentResource):
         super().__init__("hrms:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
-        self.vpc_cidr = args.cidr_block
+        self.vpc_cidr = args.settings.vpc_cidr
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr_block,
+            cidr_block=args.settings.vpc_cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": f"{name}-vpc"},
@@ -93,7 +120,7 @@ class Network(pulumi.ComponentResource):
             "public",
             vpc,
             args,
-            args.public_subnet_cidrs,
+            args.settings.public_subnet_cidrs,
             {"kubernetes.io/role/elb": "1", cluster_tag: "shared"},
         )
         private = self._subnets(
@@ -101,10 +128,12 @@ class Network(pulumi.ComponentResource):
             "private",
             vpc,
             args,
-            args.private_subnet_cidrs,
+            args.settings.private_subnet_cidrs,
             {"kubernetes.io/role/internal-elb": "1", cluster_tag: "shared"},
         )
-        isolated = self._subnets(name, "isolated", vpc, args, args.isolated_subnet_cidrs, {})
+        isolated = self._subnets(
+            name, "isolated", vpc, args, args.settings.isolated_subnet_cidrs, {}
+        )
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, opts=child)
         aws.ec2.Route(
@@ -123,7 +152,7 @@ class Network(pulumi.ComponentResource):
             )
 
         nats: list[aws.ec2.NatGateway] = []
-        for index in range(args.nat_gateway_count):
+        for index in range(args.settings.nat_gateways):
             eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", opts=child)
             nats.append(
                 aws.ec2.NatGateway(
@@ -178,7 +207,7 @@ class Network(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            cidr_ipv4=args.cidr_block,
+            cidr_ipv4=args.settings.vpc_cidr,
             description="HTTPS from the VPC",
             opts=child,
         )
@@ -239,7 +268,9 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{name}-{tier}-{zone}", "Tier": tier, **extra_tags},
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for index, (cidr, zone) in enumerate(zip(cidrs, args.availability_zones, strict=True))
+            for index, (cidr, zone) in enumerate(
+                zip(cidrs, args.settings.availability_zones, strict=True)
+            )
         ]
 
     def _flow_logs(
@@ -253,7 +284,7 @@ class Network(pulumi.ComponentResource):
         log_group = encrypted_log_group(
             f"{name}-flow-logs",
             log_group_name=f"/hrms/vpc/{name}/flow-logs",
-            retention_days=args.flow_log_retention_days,
+            retention_days=args.settings.flow_log_retention_days,
             kms_key_arn=args.logs_kms_key_arn,
             opts=child,
         )

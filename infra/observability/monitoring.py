@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -12,14 +11,43 @@ from infra.observability.alarms import RUNBOOK_PATH, PlatformAlarms, PlatformAla
 from infra.observability.alerting import AlertTopic, AlertTopicArgs, Subscriber
 from infra.observability.dashboard import PlatformDashboard, PlatformDashboardArgs
 from infra.observability.signals import AlarmTargets, AlarmThresholds, alarm_specs
+from infra.settings import SettingError
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSettings:
+    """The stack-tunable values of monitoring (``hrms:alarms``): who is paged, the runbook,
+    and the alarm thresholds (read from the same section; unset ones take the catalog's)."""
+
+    alert_emails: tuple[str, ...] = ()
+    alert_https_endpoints: tuple[str, ...] = ()
+    runbook_url: str = RUNBOOK_PATH
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+
+    def __post_init__(self) -> None:
+        for key, protocol in (("alert_emails", "email"), ("alert_https_endpoints", "https")):
+            for endpoint in getattr(self, key):
+                try:
+                    Subscriber(protocol=protocol, endpoint=endpoint)
+                except ValueError as exc:
+                    raise SettingError(key, str(exc)) from None
+        if not self.subscribers:
+            raise SettingError(
+                "alert_emails", "at least one alert email or HTTPS endpoint is required"
+            )
+
+    @property
+    def subscribers(self) -> tuple[Subscriber, ...]:
+        return (
+            *(Subscriber(protocol="email", endpoint=e) for e in self.alert_emails),
+            *(Subscriber(protocol="https", endpoint=e) for e in self.alert_https_endpoints),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformMonitoringArgs:
     targets: AlarmTargets
-    thresholds: AlarmThresholds
-    subscribers: Sequence[Subscriber]
-    runbook_url: str = RUNBOOK_PATH
+    settings: AlarmSettings
 
 
 class PlatformMonitoring(pulumi.ComponentResource):
@@ -34,9 +62,9 @@ class PlatformMonitoring(pulumi.ComponentResource):
     ) -> None:
         super().__init__("hrms:observability:PlatformMonitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        specs = alarm_specs(args.targets, args.thresholds)
+        specs = alarm_specs(args.targets, args.settings.thresholds)
         topic = AlertTopic(
-            f"{name}-alerts", AlertTopicArgs(subscribers=args.subscribers), opts=child
+            f"{name}-alerts", AlertTopicArgs(subscribers=args.settings.subscribers), opts=child
         )
         alarms = PlatformAlarms(
             f"{name}-alarm",
@@ -44,7 +72,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
                 specs=specs,
                 topic_arn=topic.topic_arn,
                 name_prefix=name,
-                runbook_url=args.runbook_url,
+                runbook_url=args.settings.runbook_url,
             ),
             opts=child,
         )
@@ -55,7 +83,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
                 specs=specs,
                 alarm_arns=alarms.alarm_arns,
                 region=aws_context(pulumi.InvokeOptions(parent=self)).region,
-                runbook_url=args.runbook_url,
+                runbook_url=args.settings.runbook_url,
             ),
             opts=child,
         )

@@ -15,6 +15,7 @@ import pulumi
 from app.ratelimit.metrics import FAIL_CLOSED, FAIL_OPEN, NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS, Tier, TierName
 from infra.observability.backup_metrics import BACKUP_FAILING_METRIC, BACKUP_METRIC_NAMESPACE
+from infra.settings import SettingError
 
 GIB = 1024**3
 
@@ -79,7 +80,7 @@ class AlarmThresholds:
         }
         for key, value in percents.items():
             if not 0 < value <= 100:
-                raise ValueError(f"AlarmThresholds.{key}={value}: a percentage in (0, 100]")
+                raise SettingError(key, f"{value}: a percentage in (0, 100]")
         positives = {
             "api_min_requests_per_minute": self.api_min_requests_per_minute,
             "api_latency_p99_ms": self.api_latency_p99_ms,
@@ -96,7 +97,7 @@ class AlarmThresholds:
         }
         for key, number in positives.items():
             if number <= 0:
-                raise ValueError(f"AlarmThresholds.{key}={number}: must be positive")
+                raise SettingError(key, f"{number}: must be positive")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,10 +194,10 @@ def _insights(targets: AlarmTargets, name: str, stat: str) -> Metric:
     )
 
 
-def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
-    """Every alarm of a stack, in runbook order."""
+def _traffic_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """API errors and load balancer health: what tenants see first."""
     nlb = {"LoadBalancer": targets.load_balancer, "TargetGroup": targets.target_group}
-    specs = [
+    return [
         AlarmSpec(
             key="api-5xx-ratio",
             anchor="api-5xx-ratio",
@@ -260,6 +261,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 stat="Minimum",
             ),
         ),
+    ]
+
+
+def _database_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """The database instance: CPU and storage."""
+    return [
         AlarmSpec(
             key="rds-cpu",
             anchor="rds-cpu",
@@ -313,6 +320,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 ),
             ),
         ),
+    ]
+
+
+def _database_load_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """The database under load: connections and the WAL it cannot ship."""
+    return [
         AlarmSpec(
             key="rds-connections",
             anchor="rds-connections",
@@ -340,6 +353,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             missing=Missing.MISSING,
             metric=_rds(targets.db_instance_id, "TransactionLogsDiskUsage", "Maximum", 300),
         ),
+    ]
+
+
+def _backlog_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Requests queueing: latency at the edge, saturation of the backend."""
+    return [
         AlarmSpec(
             key="api-latency-p99",
             anchor="api-latency-p99",
@@ -381,6 +400,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 ),
             ),
         ),
+    ]
+
+
+def _cluster_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """The nodes: filesystem, failed and ready nodes."""
+    return [
         AlarmSpec(
             key="node-filesystem",
             anchor="node-filesystem",
@@ -418,6 +443,43 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             missing=Missing.BREACHING,
             metric=_insights(targets, "cluster_node_count", "Minimum"),
         ),
+    ]
+
+
+def _tier_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Requests the app answered 429, one alarm per tier."""
+    specs: list[AlarmSpec] = []
+    for tier in targets.tiers.values():
+        specs.append(
+            AlarmSpec(
+                key=f"rate-limited-{tier.name.value}",
+                anchor="rate-limited",
+                signal=Signal.RATE_LIMIT,
+                summary=(
+                    f"More than {t.rate_limited_per_5_minutes} requests of {tier.label} "
+                    "tenants answered 429 by the app in 5 minutes."
+                ),
+                comparison="GreaterThanThreshold",
+                threshold=t.rate_limited_per_5_minutes,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                # The app emits nothing when nobody is limited.
+                missing=Missing.NOT_BREACHING,
+                metric=Metric(
+                    namespace=NAMESPACE,
+                    name=RATE_LIMITED,
+                    dimensions={"tier": tier.name.value},
+                    stat="Sum",
+                    period=300,
+                ),
+            )
+        )
+    return specs
+
+
+def _rate_limit_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Tenants held back: 4XX spikes at the edge, 429s per tier, the limiter failing."""
+    specs = [
         AlarmSpec(
             key="api-4xx-spike",
             anchor="api-4xx-spike",
@@ -444,31 +506,7 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             ),
         ),
     ]
-    for tier in targets.tiers.values():
-        specs.append(
-            AlarmSpec(
-                key=f"rate-limited-{tier.name.value}",
-                anchor="rate-limited",
-                signal=Signal.RATE_LIMIT,
-                summary=(
-                    f"More than {t.rate_limited_per_5_minutes} requests of {tier.label} "
-                    "tenants answered 429 by the app in 5 minutes."
-                ),
-                comparison="GreaterThanThreshold",
-                threshold=t.rate_limited_per_5_minutes,
-                evaluation_periods=2,
-                datapoints_to_alarm=2,
-                # The app emits nothing when nobody is limited.
-                missing=Missing.NOT_BREACHING,
-                metric=Metric(
-                    namespace=NAMESPACE,
-                    name=RATE_LIMITED,
-                    dimensions={"tier": tier.name.value},
-                    stat="Sum",
-                    period=300,
-                ),
-            )
-        )
+    specs += _tier_specs(targets, t)
     limiter = [
         Query(
             id=f"{kind}{i}",
@@ -504,6 +542,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             ),
         )
     )
+    return specs
+
+
+def _cache_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Every node of the rate-limit cache: engine and host CPU, memory."""
+    specs: list[AlarmSpec] = []
     # (key, runbook anchor, what, threshold, metric, statistic) per cache node.
     # EngineCPUUtilization is the single engine thread only; on nodes with 2 vCPUs or
     # fewer (staging's t4g.small) the host's CPUUtilization is the one AWS says to watch,
@@ -538,6 +582,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
             )
             for key, anchor, what, threshold, metric, stat in cache_signals
         ]
+    return specs
+
+
+def _replica_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Read replicas falling behind the primary."""
+    specs: list[AlarmSpec] = []
     for i, replica in enumerate(targets.db_replica_ids, start=1):
         specs.append(
             AlarmSpec(
@@ -553,6 +603,12 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 metric=_rds(replica, "ReplicaLag", "Maximum"),
             )
         )
+    return specs
+
+
+def _backup_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """AWS Backup jobs, copies and restore tests, and the backup status checks."""
+    specs: list[AlarmSpec] = []
     if targets.backup_vault_name is not None:
         # (key, AWS/Backup metric, what failed) per job kind. All three are reported in
         # the stack's region under the source vault: a copy job runs from it, and a
@@ -625,6 +681,26 @@ def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
                 ),
             )
         )
+    return specs
+
+
+# One function per signal family, in runbook order.
+_FAMILIES = (
+    _traffic_specs,
+    _database_specs,
+    _database_load_specs,
+    _backlog_specs,
+    _cluster_specs,
+    _rate_limit_specs,
+    _cache_specs,
+    _replica_specs,
+    _backup_specs,
+)
+
+
+def alarm_specs(targets: AlarmTargets, t: AlarmThresholds) -> list[AlarmSpec]:
+    """Every alarm of a stack, in runbook order."""
+    specs = [spec for family in _FAMILIES for spec in family(targets, t)]
     keys = [s.key for s in specs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +15,7 @@ import pulumi_kubernetes as k8s
 from infra.aws_context import aws_context
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
+from infra.settings import SettingError, matching, within
 
 CONTAINER_PORT = 8000
 DNS_PORT = 53
@@ -29,6 +31,7 @@ SECRET_CHECKSUM = "checksum/secret"  # noqa: S105 (an annotation key, not a cred
 # would send the pod IP) and staff through `kubectl port-forward`. Allowing this one name
 # keeps pod IPs, wildcards and address ranges out of ALLOWED_HOSTS.
 LOCAL_HOST = "localhost"
+WEB_SERVICE_ACCOUNT = "hrms-app"
 MIGRATE_SERVICE_ACCOUNT = "hrms-migrate"
 # A few dozen catalog statements: the same small footprint in every stack.
 ROLES_STEP_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
@@ -43,20 +46,75 @@ POD_SECURITY_LABELS: dict[str, str] = {
 }
 
 
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Mi|Gi)?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A fully qualified public name: two or more labels, the last alphabetic (so no IP address).
+_PUBLIC_HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$")
+NODE_PORT_RANGE = (30000, 32767)
+
+
 @dataclass(frozen=True, kw_only=True)
-class Resources:
+class WorkloadSettings:
+    """The stack-tunable values of the app on EKS (``hrms:workload``)."""
+
+    namespace: str
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int
     cpu_request: str
     memory_request: str
     cpu_limit: str
     memory_limit: str
+    # The Service's NodePort: the NLB targets it and the node security group opens it.
+    node_port: int
+    allowed_hosts: tuple[str, ...]
+    # None until the first image is pushed: the stack then deploys everything but the workload.
+    image_digest: str | None = None
+
+    def __post_init__(self) -> None:
+        within("min_replicas", self.min_replicas, 1, 100)
+        within("max_replicas", self.max_replicas, 1, 200)
+        if self.min_replicas > self.max_replicas:
+            raise SettingError(
+                "min_replicas", f"{self.min_replicas} is above max_replicas {self.max_replicas}"
+            )
+        for quantity in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):
+            matching(
+                quantity,
+                getattr(self, quantity),
+                _QUANTITY,
+                "a Kubernetes quantity like 250m or 512Mi",
+            )
+        matching("namespace", self.namespace, _DNS_LABEL, "a DNS label")
+        if self.image_digest is not None and not _DIGEST.match(self.image_digest):
+            raise SettingError(
+                "image_digest",
+                f"{self.image_digest!r} is not a digest like sha256:<64 hex>; leave the key out "
+                "until the first image is pushed (the stack then skips the workload)",
+            )
+        within("target_cpu_percent", self.target_cpu_percent, 10, 95)
+        within("node_port", self.node_port, *NODE_PORT_RANGE)
+        self._check_hosts()
+
+    def _check_hosts(self) -> None:
+        """Exact public host names only: a wildcard (``*``, ``.example.com``) or an address
+        would let Django answer for names it does not own. The internal names (the NLB's,
+        ``localhost``) are added by the workload itself."""
+        for host in self.allowed_hosts:
+            if not _PUBLIC_HOST.match(host):
+                raise SettingError(
+                    "allowed_hosts",
+                    f"{host!r} is not an exact lowercase public host name like "
+                    "api.hrms.example.com (no wildcard or address; the NLB's name and localhost "
+                    "are always allowed)",
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
 class HrmsWorkloadArgs:
     kubeconfig: pulumi.Input[str]
-    namespace: str
     image: pulumi.Input[str]
-    image_digest: str
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     region: str
@@ -72,16 +130,10 @@ class HrmsWorkloadArgs:
     cache_port: int
     cache_auth_token: pulumi.Input[str]
     django_secret_key: pulumi.Input[str]
-    allowed_hosts: Sequence[str]
     # API Gateway's VPC-link integration sends the NLB's DNS name as the Host header.
     load_balancer_dns_name: pulumi.Input[str]
     vpc_cidr: str
-    min_replicas: int
-    max_replicas: int
-    target_cpu_percent: int
-    resources: Resources
-    node_port: int
-    extra_env: Mapping[str, str] = field(default_factory=dict)
+    settings: WorkloadSettings
     # The CloudWatch agent's EMF listener (tcp://host:port) and the log group it writes the
     # app's metric records to; unset, the app writes them to stdout.
     metrics_agent_endpoint: str | None = None
@@ -93,10 +145,14 @@ class HrmsWorkloadArgs:
     database_runtime_role: str = "hrms_app"
 
     def __post_init__(self) -> None:
-        if not self.image_digest.startswith("sha256:"):
-            raise ValueError("image_digest must be a sha256 digest")
-        if not 1 <= self.min_replicas <= self.max_replicas:
-            raise ValueError("replicas must satisfy 1 <= min_replicas <= max_replicas")
+        if self.settings.image_digest is None:
+            # The program skips the workload until an image is pushed.
+            raise ValueError("HrmsWorkloadArgs: settings.image_digest is required")
+
+    @property
+    def image_digest(self) -> str:
+        assert self.settings.image_digest is not None  # noqa: S101 - checked in __post_init__
+        return self.settings.image_digest
 
 
 def migration_job_name(image_digest: str) -> str:
@@ -252,6 +308,242 @@ def dns_egress_rule() -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
     )
 
 
+def irsa_service_account(
+    resource_name: str,
+    *,
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    role_arn: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.ServiceAccount:
+    """A ServiceAccount that assumes ``role_arn`` through IRSA and nothing more."""
+    return k8s.core.v1.ServiceAccount(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            namespace=namespace,
+            labels=dict(labels),
+            annotations={"eks.amazonaws.com/role-arn": role_arn},
+        ),
+        # Only the AWS SDK's projected web-identity token is needed, not an API token.
+        automount_service_account_token=False,
+        opts=opts,
+    )
+
+
+@dataclass(frozen=True)
+class _PodInputs:
+    """What the migration Job and the web pods share: env sources, scratch space, sizes."""
+
+    env_from: list[k8s.core.v1.EnvFromSourceArgs]
+    tmp_volume: k8s.core.v1.VolumeArgs
+    tmp_mount: k8s.core.v1.VolumeMountArgs
+    resources: k8s.core.v1.ResourceRequirementsArgs
+
+
+def _pod_inputs(settings: WorkloadSettings) -> _PodInputs:
+    return _PodInputs(
+        env_from=[
+            k8s.core.v1.EnvFromSourceArgs(
+                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name="hrms-config")
+            ),
+            k8s.core.v1.EnvFromSourceArgs(
+                secret_ref=k8s.core.v1.SecretEnvSourceArgs(name="hrms-secrets")
+            ),
+        ],
+        tmp_volume=k8s.core.v1.VolumeArgs(
+            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")
+        ),
+        tmp_mount=k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),  # noqa: S108
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": settings.cpu_request, "memory": settings.memory_request},
+            limits={"cpu": settings.cpu_limit, "memory": settings.memory_limit},
+        ),
+    )
+
+
+def _config_data(args: HrmsWorkloadArgs) -> pulumi.Output[dict[str, str]]:
+    """The app's non-secret environment (the hrms-config ConfigMap)."""
+    return pulumi.Output.all(
+        args.database_host,
+        args.database_port,
+        args.load_balancer_dns_name,
+        args.metrics_log_group,
+    ).apply(
+        lambda v: {
+            "DJANGO_SETTINGS_MODULE": "app.settings.production",
+            "ALLOWED_HOSTS": allowed_hosts_value(args.settings.allowed_hosts, str(v[2])),
+            "DATABASE_HOST": str(v[0]),
+            "DATABASE_PORT": str(v[1]),
+            "DATABASE_NAME": args.database_name,
+            "DATABASE_USER": args.database_runtime_role,
+            "DATABASE_IAM_AUTH": "true",
+            "DATABASE_OWNER_ROLE": args.database_owner_role,
+            "DATABASE_RUNTIME_ROLE": args.database_runtime_role,
+            "DATABASE_SSLMODE": "require",
+            "AWS_REGION": args.region,
+            "AWS_DEFAULT_REGION": args.region,
+            # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            **(
+                {"AWS_EMF_AGENT_ENDPOINT": args.metrics_agent_endpoint}
+                if args.metrics_agent_endpoint
+                else {}
+            ),
+            **({"AWS_EMF_LOG_GROUP_NAME": str(v[3])} if v[3] else {}),
+        }
+    )
+
+
+def _secret_env(args: HrmsWorkloadArgs) -> dict[str, pulumi.Input[str]]:
+    """The app's secret environment (the hrms-secrets Secret), kept marked secret."""
+    redis_url: pulumi.Output[str] = pulumi.Output.format(
+        "rediss://:{0}@{1}:{2}/0", args.cache_auth_token, args.cache_host, args.cache_port
+    )
+    secret_key: pulumi.Output[str] = pulumi.Output.from_input(args.django_secret_key)
+    return {
+        "SECRET_KEY": pulumi.Output.secret(secret_key),
+        "REDIS_URL": pulumi.Output.secret(redis_url),
+    }
+
+
+def _migration_pod(args: HrmsWorkloadArgs, pods: _PodInputs) -> k8s.core.v1.PodSpecArgs:
+    """Roles as the master user, then migrations as the master acting as the owner."""
+    # Env entries win over envFrom: the Job logs in with the master secret, not IAM.
+    master_env = [
+        k8s.core.v1.EnvVarArgs(name="DATABASE_IAM_AUTH", value="false"),
+        k8s.core.v1.EnvVarArgs(
+            name="DATABASE_SECRET_ARN",
+            value=pulumi.Output.from_input(args.database_secret_arn),
+        ),
+    ]
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=MIGRATE_SERVICE_ACCOUNT,
+        automount_service_account_token=False,
+        restart_policy="Never",
+        security_context=_pod_security_context(),
+        # Step 1 as the master user: create or update the roles and grants.
+        init_containers=[
+            k8s.core.v1.ContainerArgs(
+                name="db-roles",
+                image=args.image,
+                command=[*DJANGO, "db_roles", "--apply", "--runtime-auth", "iam"],
+                env_from=pods.env_from,
+                env=master_env,
+                resources=ROLES_STEP_RESOURCES,
+                security_context=_security_context(),
+                volume_mounts=[pods.tmp_mount],
+            )
+        ],
+        # Step 2: migrations, logged in as the master acting as the owner.
+        containers=[
+            k8s.core.v1.ContainerArgs(
+                name="migrate",
+                image=args.image,
+                command=[*DJANGO, "migrate", "--noinput"],
+                env_from=pods.env_from,
+                env=[
+                    *master_env,
+                    k8s.core.v1.EnvVarArgs(
+                        name="DATABASE_ASSUME_ROLE", value=args.database_owner_role
+                    ),
+                ],
+                resources=pods.resources,
+                security_context=_security_context(),
+                volume_mounts=[pods.tmp_mount],
+            )
+        ],
+        volumes=[pods.tmp_volume],
+    )
+
+
+def _web_pod(args: HrmsWorkloadArgs, pods: _PodInputs) -> k8s.core.v1.PodSpecArgs:
+    """gunicorn behind readiness and liveness probes, spread over zones and nodes."""
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=WEB_SERVICE_ACCOUNT,
+        automount_service_account_token=False,
+        security_context=_pod_security_context(),
+        termination_grace_period_seconds=40,
+        topology_spread_constraints=[
+            k8s.core.v1.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key=key,
+                when_unsatisfiable=mode,
+                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
+            )
+            for key, mode in (
+                ("topology.kubernetes.io/zone", "DoNotSchedule"),
+                ("kubernetes.io/hostname", "ScheduleAnyway"),
+            )
+        ],
+        containers=[
+            k8s.core.v1.ContainerArgs(
+                name="web",
+                image=args.image,
+                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=CONTAINER_PORT)],
+                env_from=pods.env_from,
+                resources=pods.resources,
+                security_context=_security_context(),
+                readiness_probe=k8s.core.v1.ProbeArgs(
+                    http_get=_http_probe("/readyz"),
+                    period_seconds=5,
+                    timeout_seconds=3,
+                    failure_threshold=3,
+                ),
+                liveness_probe=k8s.core.v1.ProbeArgs(
+                    http_get=_http_probe("/healthz"),
+                    initial_delay_seconds=10,
+                    period_seconds=10,
+                    timeout_seconds=3,
+                    failure_threshold=3,
+                ),
+                volume_mounts=[pods.tmp_mount],
+            )
+        ],
+        volumes=[pods.tmp_volume],
+    )
+
+
+def _hpa_spec(settings: WorkloadSettings) -> k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs:
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+        scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+            api_version="apps/v1", kind="Deployment", name="hrms-web"
+        ),
+        min_replicas=settings.min_replicas,
+        max_replicas=settings.max_replicas,
+        metrics=[
+            k8s.autoscaling.v2.MetricSpecArgs(
+                type="Resource",
+                resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                    name="cpu",
+                    target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Utilization", average_utilization=settings.target_cpu_percent
+                    ),
+                ),
+            )
+        ],
+    )
+
+
+def _metrics_egress_rule(
+    namespace: str, endpoint: str
+) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+    """To the CloudWatch agent's EMF listener: its namespace's pods, on the listener port."""
+    return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+        to=[
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels={"kubernetes.io/metadata.name": namespace}
+                )
+            )
+        ],
+        ports=[
+            k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=_endpoint_port(endpoint))
+        ],
+    )
+
+
 class HrmsWorkload(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -275,23 +567,66 @@ class HrmsWorkload(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
         )
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        ns = args.namespace
-        service_account_name = "hrms-app"
-
+        ns = args.settings.namespace
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ns, labels={**APP_LABELS, **POD_SECURITY_LABELS}
             ),
-            opts=k8s_opts,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         meta_opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+        role, migrate_service_account = self._identities(name, args, meta_opts)
+        config_map, secret = self._environment(name, args, meta_opts)
+        pods = _pod_inputs(args.settings)
+        job_name = migration_job_name(args.image_digest)
+        migration = k8s.batch.v1.Job(
+            f"{name}-migrate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=ns, labels=MIGRATE_LABELS),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=2,
+                active_deadline_seconds=args.migration_timeout_seconds,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=MIGRATE_LABELS),
+                    spec=_migration_pod(args, pods),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                depends_on=[migrate_service_account, config_map, secret],
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=migration_wait_timeout(args.migration_timeout_seconds),
+                    update=migration_wait_timeout(args.migration_timeout_seconds),
+                ),
+            ),
+        )
+        deployment, service = self._web(name, args, pods, provider, migration, meta_opts)
+        self._network_policies(name, ns, args, meta_opts)
 
+        self.namespace = namespace.metadata.apply(lambda m: m.name or ns)
+        self.service_name = service.metadata.apply(lambda m: m.name or "hrms-web")
+        self.deployment_name = deployment.metadata.apply(lambda m: m.name or "hrms-web")
+        self.role_arn = role.arn
+        self.migration_job_name = job_name
+        self.provider = provider
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "service_name": self.service_name,
+                "role_arn": role.arn,
+                "migration_job_name": job_name,
+            }
+        )
+
+    def _identities(
+        self, name: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions
+    ) -> tuple[aws.iam.Role, k8s.core.v1.ServiceAccount]:
+        """Two identities: the web pods may only log in to the database as the runtime role
+        (IAM token); only the migration Job may read the master secret."""
+        ns = args.settings.namespace
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
-        # Two identities: the web pods may only log in to the database as the runtime
-        # role (IAM token); only the migration Job may read the master secret.
-        role = self._irsa_role(name, "irsa-role", args, ns=ns, service_account=service_account_name)
+        role = self._irsa_role(name, "irsa-role", args, ns=ns, service_account=WEB_SERVICE_ACCOUNT)
         aws.iam.RolePolicy(
             f"{name}-irsa-db-connect",
             role=role.id,
@@ -324,70 +659,36 @@ class HrmsWorkload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         _web_service_account, migrate_service_account = (
-            k8s.core.v1.ServiceAccount(
+            irsa_service_account(
                 f"{name}-{suffix}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=sa_name,
-                    namespace=ns,
-                    labels=APP_LABELS,
-                    annotations={"eks.amazonaws.com/role-arn": irsa.arn},
-                ),
-                # Only the AWS SDK's projected web-identity token is needed, not an API token.
-                automount_service_account_token=False,
-                opts=meta_opts,
+                name=sa_name,
+                namespace=ns,
+                labels=APP_LABELS,
+                role_arn=irsa.arn,
+                opts=opts,
             )
             for suffix, sa_name, irsa in (
-                ("sa", service_account_name, role),
+                ("sa", WEB_SERVICE_ACCOUNT, role),
                 ("migrate-sa", MIGRATE_SERVICE_ACCOUNT, migrate_role),
             )
         )
+        return role, migrate_service_account
 
-        config_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
-            args.database_host,
-            args.database_port,
-            args.load_balancer_dns_name,
-            args.metrics_log_group,
-        ).apply(
-            lambda v: {
-                "DJANGO_SETTINGS_MODULE": "app.settings.production",
-                "ALLOWED_HOSTS": allowed_hosts_value(args.allowed_hosts, str(v[2])),
-                "DATABASE_HOST": str(v[0]),
-                "DATABASE_PORT": str(v[1]),
-                "DATABASE_NAME": args.database_name,
-                "DATABASE_USER": args.database_runtime_role,
-                "DATABASE_IAM_AUTH": "true",
-                "DATABASE_OWNER_ROLE": args.database_owner_role,
-                "DATABASE_RUNTIME_ROLE": args.database_runtime_role,
-                "DATABASE_SSLMODE": "require",
-                "AWS_REGION": args.region,
-                "AWS_DEFAULT_REGION": args.region,
-                # Probes and the NLB speak plain HTTP inside the VPC; TLS ends at the edge.
-                "DJANGO_SECURE_SSL_REDIRECT": "false",
-                **(
-                    {"AWS_EMF_AGENT_ENDPOINT": args.metrics_agent_endpoint}
-                    if args.metrics_agent_endpoint
-                    else {}
-                ),
-                **({"AWS_EMF_LOG_GROUP_NAME": str(v[3])} if v[3] else {}),
-                **dict(args.extra_env),
-            }
-        )
+    def _environment(
+        self, name: str, args: HrmsWorkloadArgs, opts: pulumi.ResourceOptions
+    ) -> tuple[k8s.core.v1.ConfigMap, k8s.core.v1.Secret]:
+        """The ConfigMap and Secret the pods read through envFrom, and their checksums."""
+        ns = args.settings.namespace
+        config_data = _config_data(args)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="hrms-config", namespace=ns, labels=APP_LABELS
             ),
             data=config_data,
-            opts=meta_opts,
+            opts=opts,
         )
-        redis_url: pulumi.Output[str] = pulumi.Output.format(
-            "rediss://:{0}@{1}:{2}/0", args.cache_auth_token, args.cache_host, args.cache_port
-        )
-        secret_key: pulumi.Output[str] = pulumi.Output.from_input(args.django_secret_key)
-        secret_env: dict[str, pulumi.Input[str]] = {
-            "SECRET_KEY": pulumi.Output.secret(secret_key),
-            "REDIS_URL": pulumi.Output.secret(redis_url),
-        }
+        secret_env = _secret_env(args)
         secret = k8s.core.v1.Secret(
             f"{name}-secrets",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -395,110 +696,31 @@ class HrmsWorkload(pulumi.ComponentResource):
             ),
             type="Opaque",
             string_data=secret_env,
-            opts=meta_opts,
+            opts=opts,
         )
-
-        config_checksum = config_data.apply(data_checksum)
+        self.config_checksum = config_data.apply(data_checksum)
         # Hashed from the secret Outputs, so the result stays marked secret: the digest of a
         # secret is never shown in a preview or stored in plain state.
-        secret_checksum: pulumi.Output[str] = pulumi.Output.all(*secret_env.values()).apply(
+        self.secret_checksum = pulumi.Output.all(*secret_env.values()).apply(
             lambda values: data_checksum(dict(zip(secret_env, values, strict=True)))
         )
-        env_from = [
-            k8s.core.v1.EnvFromSourceArgs(
-                config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name="hrms-config")
-            ),
-            k8s.core.v1.EnvFromSourceArgs(
-                secret_ref=k8s.core.v1.SecretEnvSourceArgs(name="hrms-secrets")
-            ),
-        ]
-        tmp_volume = k8s.core.v1.VolumeArgs(
-            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")
-        )
-        tmp_mount = k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")  # noqa: S108
-        container_resources = k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": args.resources.cpu_request, "memory": args.resources.memory_request},
-            limits={"cpu": args.resources.cpu_limit, "memory": args.resources.memory_limit},
-        )
+        return config_map, secret
 
-        job_name = migration_job_name(args.image_digest)
-        # Env entries win over envFrom: the Job logs in with the master secret, not IAM.
-        master_env = [
-            k8s.core.v1.EnvVarArgs(name="DATABASE_IAM_AUTH", value="false"),
-            k8s.core.v1.EnvVarArgs(
-                name="DATABASE_SECRET_ARN",
-                value=pulumi.Output.from_input(args.database_secret_arn),
-            ),
-        ]
-        migration = k8s.batch.v1.Job(
-            f"{name}-migrate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=job_name, namespace=ns, labels=MIGRATE_LABELS),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=2,
-                active_deadline_seconds=args.migration_timeout_seconds,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=MIGRATE_LABELS),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=MIGRATE_SERVICE_ACCOUNT,
-                        automount_service_account_token=False,
-                        restart_policy="Never",
-                        security_context=_pod_security_context(),
-                        # Step 1 as the master user: create or update the roles and grants.
-                        init_containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="db-roles",
-                                image=args.image,
-                                command=[
-                                    *DJANGO,
-                                    "db_roles",
-                                    "--apply",
-                                    "--runtime-auth",
-                                    "iam",
-                                ],
-                                env_from=env_from,
-                                env=master_env,
-                                resources=ROLES_STEP_RESOURCES,
-                                security_context=_security_context(),
-                                volume_mounts=[tmp_mount],
-                            )
-                        ],
-                        # Step 2: migrations, logged in as the master acting as the owner.
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="migrate",
-                                image=args.image,
-                                command=[*DJANGO, "migrate", "--noinput"],
-                                env_from=env_from,
-                                env=[
-                                    *master_env,
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="DATABASE_ASSUME_ROLE",
-                                        value=args.database_owner_role,
-                                    ),
-                                ],
-                                resources=container_resources,
-                                security_context=_security_context(),
-                                volume_mounts=[tmp_mount],
-                            )
-                        ],
-                        volumes=[tmp_volume],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=[migrate_service_account, config_map, secret],
-                custom_timeouts=pulumi.CustomTimeouts(
-                    create=migration_wait_timeout(args.migration_timeout_seconds),
-                    update=migration_wait_timeout(args.migration_timeout_seconds),
-                ),
-            ),
-        )
-
+    def _web(
+        self,
+        name: str,
+        args: HrmsWorkloadArgs,
+        pods: _PodInputs,
+        provider: k8s.Provider,
+        migration: k8s.batch.v1.Job,
+        opts: pulumi.ResourceOptions,
+    ) -> tuple[k8s.apps.v1.Deployment, k8s.core.v1.Service]:
+        """Deployment, NodePort Service, HPA and PDB of the web pods."""
+        ns = args.settings.namespace
+        metadata = k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            metadata=metadata,
             # No replicas: the HPA owns spec.replicas. Declaring it here would make every
             # deploy reset the scale (or conflict under server-side apply); the Deployment
             # starts at one pod and the HPA raises it to min_replicas within seconds.
@@ -515,68 +737,19 @@ class HrmsWorkload(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(
                         labels=WEB_LABELS,
                         annotations={
-                            CONFIG_CHECKSUM: config_checksum,
-                            SECRET_CHECKSUM: secret_checksum,
+                            CONFIG_CHECKSUM: self.config_checksum,
+                            SECRET_CHECKSUM: self.secret_checksum,
                         },
                     ),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=service_account_name,
-                        automount_service_account_token=False,
-                        security_context=_pod_security_context(),
-                        termination_grace_period_seconds=40,
-                        topology_spread_constraints=[
-                            k8s.core.v1.TopologySpreadConstraintArgs(
-                                max_skew=1,
-                                topology_key=key,
-                                when_unsatisfiable=mode,
-                                label_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels=WEB_LABELS
-                                ),
-                            )
-                            for key, mode in (
-                                ("topology.kubernetes.io/zone", "DoNotSchedule"),
-                                ("kubernetes.io/hostname", "ScheduleAnyway"),
-                            )
-                        ],
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name="web",
-                                image=args.image,
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="http", container_port=CONTAINER_PORT
-                                    )
-                                ],
-                                env_from=env_from,
-                                resources=container_resources,
-                                security_context=_security_context(),
-                                readiness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=_http_probe("/readyz"),
-                                    period_seconds=5,
-                                    timeout_seconds=3,
-                                    failure_threshold=3,
-                                ),
-                                liveness_probe=k8s.core.v1.ProbeArgs(
-                                    http_get=_http_probe("/healthz"),
-                                    initial_delay_seconds=10,
-                                    period_seconds=10,
-                                    timeout_seconds=3,
-                                    failure_threshold=3,
-                                ),
-                                volume_mounts=[tmp_mount],
-                            )
-                        ],
-                        volumes=[tmp_volume],
-                    ),
+                    spec=_web_pod(args, pods),
                 ),
             ),
             # Never roll pods onto a schema the migration Job has not finished applying.
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[migration]),
         )
-
         service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            metadata=metadata,
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="NodePort",
                 selector=WEB_LABELS,
@@ -586,64 +759,26 @@ class HrmsWorkload(pulumi.ComponentResource):
                         name="http",
                         port=80,
                         target_port="http",
-                        node_port=args.node_port,
+                        node_port=args.settings.node_port,
                         protocol="TCP",
                     )
                 ],
             ),
-            opts=meta_opts,
+            opts=opts,
         )
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
-            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1", kind="Deployment", name="hrms-web"
-                ),
-                min_replicas=args.min_replicas,
-                max_replicas=args.max_replicas,
-                metrics=[
-                    k8s.autoscaling.v2.MetricSpecArgs(
-                        type="Resource",
-                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                            name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="Utilization",
-                                average_utilization=args.target_cpu_percent,
-                            ),
-                        ),
-                    )
-                ],
-            ),
-            opts=meta_opts,
+            f"{name}-hpa", metadata=metadata, spec=_hpa_spec(args.settings), opts=opts
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="hrms-web", namespace=ns, labels=WEB_LABELS),
+            metadata=metadata,
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 max_unavailable=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=WEB_LABELS),
             ),
-            opts=meta_opts,
+            opts=opts,
         )
-        self._network_policies(name, ns, args, meta_opts)
-
-        self.namespace = namespace.metadata.apply(lambda m: m.name or ns)
-        self.service_name = service.metadata.apply(lambda m: m.name or "hrms-web")
-        self.deployment_name = deployment.metadata.apply(lambda m: m.name or "hrms-web")
-        self.role_arn = role.arn
-        self.migration_job_name = job_name
-        self.provider = provider
-        self.config_checksum = config_checksum
-        self.secret_checksum = secret_checksum
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "service_name": self.service_name,
-                "role_arn": role.arn,
-                "migration_job_name": job_name,
-            }
-        )
+        return deployment, service
 
     def _irsa_role(
         self, name: str, suffix: str, args: HrmsWorkloadArgs, *, ns: str, service_account: str
@@ -715,18 +850,7 @@ class HrmsWorkload(pulumi.ComponentResource):
                 WEB_LABELS,
                 ["Egress"],
                 egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels={
-                                        "kubernetes.io/metadata.name": args.metrics_agent_namespace
-                                    }
-                                )
-                            )
-                        ],
-                        ports=[tcp(_endpoint_port(args.metrics_agent_endpoint))],
-                    )
+                    _metrics_egress_rule(args.metrics_agent_namespace, args.metrics_agent_endpoint)
                 ],
             )
         # Database, cache and the AWS API endpoints all live inside the VPC.

@@ -27,6 +27,7 @@ from infra.workload.app import (
     _security_context,
     db_connect_policy,
     dns_egress_rule,
+    irsa_service_account,
     irsa_trust_policy,
 )
 
@@ -244,15 +245,12 @@ class BackupJobs(pulumi.ComponentResource):
             opts=aws_opts,
         )
         service_accounts = [
-            k8s.core.v1.ServiceAccount(
+            irsa_service_account(
                 f"{name}-{suffix}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=sa_name,
-                    namespace=ns,
-                    labels=BACKUP_LABELS,
-                    annotations={"eks.amazonaws.com/role-arn": role.arn},
-                ),
-                automount_service_account_token=False,
+                name=sa_name,
+                namespace=ns,
+                labels=BACKUP_LABELS,
+                role_arn=role.arn,
                 opts=k8s_opts,
             )
             for suffix, sa_name, role in (

@@ -10,7 +10,7 @@ from rich.console import Console
 
 
 def _plan_for(stack: str, plan_path: Path | None) -> dict[str, Any]:
-    from policies.evaluate import load_plan
+    from stacks.offline.policy import load_plan
 
     if plan_path is not None:
         return load_plan(plan_path)
@@ -30,13 +30,13 @@ def policy(
     ] = None,
 ) -> None:
     """Evaluate the policy pack; exit 1 on any mandatory violation."""
-    from policies.evaluate import (
+    from stacks.offline.policy import (
         PolicyInputError,
         available_configs,
         evaluate_plan,
         load_policy_config,
     )
-    from policies.render import print_report
+    from stacks.offline.policy_view import print_report
 
     console = Console()
     err = Console(stderr=True)

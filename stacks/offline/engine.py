@@ -23,7 +23,14 @@ from stacks.offline.invokes import (
     handle_invoke,
 )
 from stacks.offline.option_paths import OptionPathError, check_option_paths
-from stacks.offline.plan import STACK_TYPE, Plan, PlanResource, resource_options
+from stacks.offline.plan import (
+    REDACTED,
+    STACK_TYPE,
+    UNKNOWN,
+    Plan,
+    PlanResource,
+    resource_options,
+)
 from stacks.offline.resources import mock_state
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +38,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a ``secure:`` config value becomes offline. Long and plain so that config validation
 # (length, charset) accepts it; it never reaches a plan because secret inputs are redacted.
 SECRET_PLACEHOLDER = "offline-preview-redacted-secret-0000"  # noqa: S105 - a marker, not a secret
-REDACTED = "[secret]"
-UNKNOWN = "[unknown]"
 
 # Pulumi wire-format signatures (pulumi.runtime.rpc); matched to redact and simplify values.
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a type tag, not a secret

@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+# The plan's markers for values it cannot or must not show: the engine writes them, the policy
+# evaluator turns them back into the engine's unknowns and secrets, acceptance skips them.
+UNKNOWN = "[unknown]"
+REDACTED = "[secret]"
+MARKERS: frozenset[str] = frozenset({UNKNOWN, REDACTED})
 
 
 class PlanFormatError(ValueError):

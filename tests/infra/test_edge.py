@@ -10,7 +10,7 @@ import pytest
 from app.tenants.tiers import TIERS
 from infra.account import APIGATEWAY_CLOUDWATCH_ROLE, AccountNotBootstrappedError
 from infra.edge import gateway
-from infra.edge.api import TenantEdge, TenantEdgeArgs
+from infra.edge.api import EdgeSettings, TenantEdge, TenantEdgeArgs
 from infra.edge.firewall import EdgeFirewallArgs
 from infra.edge.gateway import ACCESS_LOG_FIELDS, ApiGateway, ApiGatewayArgs
 from stacks.offline.engine import synthesize
@@ -22,18 +22,21 @@ NLB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/app/
 
 
 def edge_args(**overrides: Any) -> TenantEdgeArgs:
-    values: dict[str, Any] = {
-        "nlb_arn": NLB,
-        "nlb_dns_name": "app-abc.elb.eu-west-1.amazonaws.com",
-        "log_kms_key_arn": KEY,
+    settings: dict[str, Any] = {
         "stage_name": "staging",
         "throttle_rate_limit": 1000,
         "throttle_burst_limit": 2000,
         "waf_rate_limit_per_ip": 100_000,
         "log_retention_days": 30,
     }
-    values.update(overrides)
-    return TenantEdgeArgs(**values)
+    wiring: dict[str, Any] = {
+        "nlb_arn": NLB,
+        "nlb_dns_name": "app-abc.elb.eu-west-1.amazonaws.com",
+        "log_kms_key_arn": KEY,
+    }
+    for key, value in overrides.items():
+        (settings if key in settings else wiring)[key] = value
+    return TenantEdgeArgs(**wiring, settings=EdgeSettings(**settings))
 
 
 @pytest.fixture

@@ -10,7 +10,11 @@ import pytest
 from app.ratelimit.metrics import NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS
 from infra.observability.alerting import Subscriber
-from infra.observability.monitoring import PlatformMonitoring, PlatformMonitoringArgs
+from infra.observability.monitoring import (
+    AlarmSettings,
+    PlatformMonitoring,
+    PlatformMonitoringArgs,
+)
 from infra.observability.signals import AlarmTargets, AlarmThresholds, Signal, alarm_specs
 from stacks.offline.plan import Plan, PlanResource
 from tests.infra.conftest import Synth
@@ -28,10 +32,10 @@ TARGETS = AlarmTargets(
     backup_vault_name="hrms-test-vault",
     backup_copies=True,
 )
-SUBSCRIBERS = [
-    Subscriber(protocol="email", endpoint="oncall@example.com"),
-    Subscriber(protocol="https", endpoint="https://hooks.example.com/pager"),
-]
+SUBSCRIBERS = {
+    "alert_emails": ("oncall@example.com",),
+    "alert_https_endpoints": ("https://hooks.example.com/pager",),
+}
 
 
 @pytest.fixture
@@ -39,9 +43,7 @@ def plan(synth: Synth) -> Plan:
     return synth(
         lambda: PlatformMonitoring(
             "hrms-test",
-            PlatformMonitoringArgs(
-                targets=TARGETS, thresholds=AlarmThresholds(), subscribers=SUBSCRIBERS
-            ),
+            PlatformMonitoringArgs(targets=TARGETS, settings=AlarmSettings(**SUBSCRIBERS)),
         )
     )
 
@@ -92,7 +94,7 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(plan: Plan) -> None:
 def test_subscriptions_come_from_the_subscriber_list(plan: Plan) -> None:
     subs = plan.by_type("aws:sns/topicSubscription:TopicSubscription")
     assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in subs) == sorted(
-        (s.protocol, s.endpoint) for s in SUBSCRIBERS
+        (s.protocol, s.endpoint) for s in AlarmSettings(**SUBSCRIBERS).subscribers
     )
 
 
@@ -163,7 +165,9 @@ def test_stricter_thresholds_reach_the_alarms(synth: Synth) -> None:
     plan = synth(
         lambda: PlatformMonitoring(
             "hrms-test",
-            PlatformMonitoringArgs(targets=TARGETS, thresholds=strict, subscribers=SUBSCRIBERS),
+            PlatformMonitoringArgs(
+                targets=TARGETS, settings=AlarmSettings(**SUBSCRIBERS, thresholds=strict)
+            ),
         )
     )
     assert plan.find(ALARM, "api-5xx-ratio").inputs["threshold"] == 1.0

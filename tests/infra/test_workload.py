@@ -16,7 +16,7 @@ from infra.workload.app import (
     SECRET_CHECKSUM,
     HrmsWorkload,
     HrmsWorkloadArgs,
-    Resources,
+    WorkloadSettings,
     allowed_hosts_value,
     data_checksum,
     db_connect_policy,
@@ -275,9 +275,7 @@ def _workload_checksums(
             "w",
             HrmsWorkloadArgs(
                 kubeconfig=pulumi.Output.secret("{}"),
-                namespace="hrms",
                 image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/hrms@sha256:" + "a" * 64,
-                image_digest="sha256:" + "a" * 64,
                 oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/oidc.example",
                 oidc_issuer="https://oidc.example",
                 region="eu-west-1",
@@ -291,17 +289,22 @@ def _workload_checksums(
                 cache_port=6379,
                 cache_auth_token=pulumi.Output.secret("cache-token"),
                 django_secret_key=pulumi.Output.secret(secret_key),
-                allowed_hosts=allowed_hosts,
                 # Resolved only at deploy time, as the real NLB's name is.
                 load_balancer_dns_name=pulumi.Output.from_input(load_balancer_dns_name),
                 vpc_cidr="10.0.0.0/16",
-                min_replicas=2,
-                max_replicas=4,
-                target_cpu_percent=65,
-                resources=Resources(
-                    cpu_request="250m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi"
+                settings=WorkloadSettings(
+                    namespace="hrms",
+                    image_digest="sha256:" + "a" * 64,
+                    min_replicas=2,
+                    max_replicas=4,
+                    target_cpu_percent=65,
+                    cpu_request="250m",
+                    memory_request="512Mi",
+                    cpu_limit="1",
+                    memory_limit="1Gi",
+                    node_port=30080,
+                    allowed_hosts=allowed_hosts,
                 ),
-                node_port=30080,
             ),
         )
         workload.config_checksum.apply(config.append)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from policies.evaluate import PolicyReport, evaluate_plan, load_policy_config
+from stacks.offline.policy import PolicyReport, evaluate_plan, load_policy_config
 from tests.policies.plans import baseline
 
 STACKS = ("staging", "prod")

@@ -12,11 +12,11 @@ from policies.coverage import (
     coverage_matrix,
     guarding_rules,
     render_markdown,
-    stack_types,
     uncovered,
     with_matrix,
 )
 from policies.registry import all_policies
+from stacks.offline.coverage import stack_types
 
 pytestmark = pytest.mark.policy
 
@@ -73,7 +73,7 @@ def test_exemptions_are_current(types: set[str]) -> None:
 def test_docs_matrix_is_current(types: set[str]) -> None:
     doc = (ROOT / DOC).read_text("utf-8")
     assert with_matrix(doc, render_markdown(types)) == doc, (
-        "docs/policies.md coverage matrix is stale: run python -m policies.coverage"
+        "docs/policies.md coverage matrix is stale: run python -m stacks.offline.coverage"
     )
 
 

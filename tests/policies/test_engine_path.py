@@ -12,14 +12,14 @@ from pulumi_policy.proxy import UnknownValueError
 
 from policies.common import HrmsResourcePolicy
 from policies.edge import TIER_ORDER
-from policies.evaluate import (
+from policies.registry import all_policies
+from policies.taggable import render, scan_provider, taggable_types
+from stacks.offline.policy import (
     PolicyInputError,
     evaluate_plan,
     load_policy_config,
     resolve_config,
 )
-from policies.registry import all_policies
-from policies.taggable import render, scan_provider, taggable_types
 from tests.policies.conftest import run
 from tests.policies.plans import Mutation, baseline, mutate
 
@@ -129,9 +129,9 @@ def test_schema_defaults_are_filled_like_the_cli() -> None:
 
 
 def test_bad_plans_are_named() -> None:
-    with pytest.raises(PolicyInputError, match=r"resources\[0\]: missing string field"):
+    with pytest.raises(PolicyInputError, match=r"resources\[0\]: resource is missing string field"):
         evaluate_plan({"stack": "prod", "resources": [{"urn": "u"}]}, config={})
-    with pytest.raises(PolicyInputError, match="'inputs' must be an object"):
+    with pytest.raises(PolicyInputError, match="'inputs' of u must be an object"):
         evaluate_plan(
             {"stack": "prod", "resources": [{"urn": "u", "type": "t", "name": "n", "inputs": 1}]},
             config={},
@@ -207,5 +207,5 @@ def test_property_dependencies_reach_stack_rules() -> None:
     assert [d.name for d in seen.property_dependencies["parentId"]] == ["api-prefix"]
     assert seen.property_dependencies["restApi"] == []
     proxy["propertyDependencies"] = {"parentId": "api-prefix"}
-    with pytest.raises(PolicyInputError, match="'propertyDependencies' must map"):
+    with pytest.raises(PolicyInputError, match=r"'propertyDependencies' of .* must map"):
         evaluate_plan(plan, config={}, policies=[policy])

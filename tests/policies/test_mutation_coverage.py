@@ -15,7 +15,7 @@ import pytest
 from pulumi_policy import ReportViolation
 
 import policies
-from policies.evaluate import _Recorder
+from stacks.offline.policy import _Recorder
 from tests.policies.conftest import run
 from tests.policies.mutations import MUTATIONS
 from tests.policies.plans import baseline, mutate

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from policies.evaluate import PolicyReport
+from stacks.offline.policy import PolicyReport
 from tests.policies.conftest import STACKS, run
 from tests.policies.plans import DELETE, set_path
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.evaluate import CONFIG_DIR
 from scripts.deploy.placeholders import find_placeholders, is_made_up_digest
+from stacks.offline.policy import CONFIG_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_DIGEST = "sha256:" + hashlib.sha256(b"hrms app image").hexdigest()

@@ -233,9 +233,9 @@ BAD_VALUES = [
     ),
     (
         "staging",
-        _set("workload", "defaultTier", "platinum"),
+        _set("workload", "defaultTier", "free"),
         "hrms:workload.defaultTier",
-        "not one of free, starter, professional, enterprise",
+        "removed: nothing read it",
     ),
     ("staging", _set("workload", "imageDigest", "latest"), "hrms:workload.imageDigest", "sha256"),
     ("staging", _set("workload", "replicas", 3), "hrms:workload.replicas", "HPA owns"),
@@ -265,6 +265,13 @@ BAD_VALUES = [
         # Wildcards and addresses would let the app answer for names it does not own.
         for host in ("*", ".hrms.example.com", "10.30.0.7", "localhost", "API.hrms.example.com")
     ],
+    # Required in every stack: a forgotten key must not drop prod's protection to a default.
+    (
+        "prod",
+        _drop("loadBalancer", "deletionProtection"),
+        "hrms:loadBalancer.deletionProtection",
+        "missing required value",
+    ),
     (
         "staging",
         _set("tags", "dataClassification", "secret-ish"),

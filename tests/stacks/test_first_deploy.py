@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from policies.evaluate import evaluate_plan
 from stacks import outputs
 from stacks.config import ConfigError
 from stacks.offline.engine import load_stack_config_with_secrets, synthesize
 from stacks.offline.plan import Plan
+from stacks.offline.policy import evaluate_plan
 from stacks.program import main
 
 pytestmark = pytest.mark.infra

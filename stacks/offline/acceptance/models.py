@@ -18,9 +18,9 @@ import botocore.session
 from botocore.model import ListShape, Shape, StructureShape
 
 from stacks.offline.acceptance.findings import Finding
-from stacks.offline.plan import Plan, PlanResource
+from stacks.offline.plan import MARKERS, Plan, PlanResource
 
-SKIPPED_VALUES = frozenset({"[unknown]", "[secret]"})
+SKIPPED_VALUES = MARKERS
 
 
 @dataclass(frozen=True, kw_only=True)

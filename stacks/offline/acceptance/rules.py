@@ -9,7 +9,7 @@ from typing import Any
 from stacks.offline.acceptance import catalogs
 from stacks.offline.acceptance.findings import Finding
 from stacks.offline.acceptance.registry import Context, register
-from stacks.offline.plan import PlanResource
+from stacks.offline.plan import MARKERS, PlanResource
 
 RDS = "aws:rds/instance:Instance"
 RDS_PARAMS = "aws:rds/parameterGroup:ParameterGroup"
@@ -40,7 +40,7 @@ _WEEK = 7 * 1440
 
 
 def _known(value: Any) -> bool:
-    return value is not None and value not in ("[unknown]", "[secret]")
+    return value is not None and not (isinstance(value, str) and value in MARKERS)
 
 
 def _each(ctx: Context, token: str, prop: str) -> Iterator[tuple[PlanResource, Any]]:

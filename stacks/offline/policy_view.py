@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from policies.evaluate import SEVERITY_ORDER, PolicyReport
+from stacks.offline.policy import SEVERITY_ORDER, PolicyReport
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 

@@ -31,15 +31,15 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+import policies
 from policies.common import HrmsPolicy, HrmsResourcePolicy
 from policies.registry import PACK_NAME, all_policies
+from stacks.offline.plan import REDACTED, UNKNOWN, PlanFormatError, PlanResource
 
-CONFIG_DIR = Path(__file__).with_name("config")
+# The per-stack enforcement config stays with the pack (what `pulumi up --policy-pack-config`
+# passes); only its offline evaluation lives next to the engine.
+CONFIG_DIR = Path(policies.__file__).with_name("config")
 PACK_VERSION = "0.1.0"
-
-# Markers the offline preview writes in place of values it cannot or must not show.
-PLAN_UNKNOWN = "[unknown]"
-PLAN_SECRET = "[secret]"  # noqa: S105 - a marker, not a secret
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "unspecified": 4}
 
@@ -234,10 +234,10 @@ def _to_wire(node: Any) -> Any:
         return {k: _to_wire(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_to_wire(v) for v in node]
-    if node == PLAN_UNKNOWN:
+    if node == UNKNOWN:
         return UNKNOWN_STRING_VALUE
-    if node == PLAN_SECRET:
-        return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": PLAN_SECRET}
+    if node == REDACTED:
+        return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": REDACTED}
     return node
 
 
@@ -271,36 +271,21 @@ def _plan_entries(plan: Mapping[str, Any]) -> list[_PlanEntry]:
     entries = []
     for i, raw in enumerate(resources):
         where = f"plan resources[{i}]"
-        if not isinstance(raw, Mapping):
-            raise PolicyInputError(f"{where}: must be an object")
-        missing = [k for k in ("urn", "type", "name") if not isinstance(raw.get(k), str)]
-        if missing:
-            raise PolicyInputError(f"{where}: missing string field(s) {missing}")
-        inputs = raw.get("inputs", {})
-        if not isinstance(inputs, Mapping):
-            raise PolicyInputError(f"{where} ({raw['urn']}): 'inputs' must be an object")
-        deps = raw.get("dependencies") or []
-        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-            raise PolicyInputError(f"{where} ({raw['urn']}): 'dependencies' must be URNs")
-        prop_deps = raw.get("propertyDependencies") or {}
-        if not isinstance(prop_deps, Mapping) or not all(
-            isinstance(urns, list) and all(isinstance(u, str) for u in urns)
-            for urns in prop_deps.values()
-        ):
-            raise PolicyInputError(
-                f"{where} ({raw['urn']}): 'propertyDependencies' must map property names to URNs"
-            )
-        provider = raw.get("provider") or None
+        try:
+            resource = PlanResource.from_dict(raw, where=where)
+        except PlanFormatError as exc:
+            raise PolicyInputError(str(exc)) from None
+        provider = resource.provider
         entries.append(
             _PlanEntry(
-                urn=raw["urn"],
-                type=raw["type"],
-                name=raw["name"],
-                parent=raw.get("parent") or None,
+                urn=resource.urn,
+                type=resource.type,
+                name=resource.name,
+                parent=resource.parent,
                 provider=provider.rsplit("::", 1)[0] if provider and "::" in provider else None,
-                dependencies=tuple(deps),
-                property_dependencies={str(k): tuple(v) for k, v in prop_deps.items()},
-                wire=engine_properties(inputs, where=f"{where} ({raw['urn']})"),
+                dependencies=resource.dependencies,
+                property_dependencies=resource.property_dependencies,
+                wire=engine_properties(resource.inputs, where=f"{where} ({resource.urn})"),
             )
         )
     return entries
