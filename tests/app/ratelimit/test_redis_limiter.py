@@ -165,11 +165,12 @@ client = redis_client(url, timeout_s=5)
 limiter = RedisLimiter(client)
 limits = Limits(rate_per_second=20, burst=3, daily_quota=None)
 time.sleep(max(0.0, start_at - time.time()))
-allowed = []
-while time.time() < start_at + duration:
-    allowed.append(limiter.hit("quiet-c", limits).allowed)
+hits = []  # (sent at, allowed); at least ten, however slowly a busy machine runs us
+while time.time() < start_at + duration or len(hits) < 10:
+    sent_at = time.time()
+    hits.append((sent_at, limiter.hit("quiet-c", limits).allowed))
     time.sleep(interval)
-print(json.dumps(allowed))
+print(json.dumps(hits))
 """
 
 
@@ -204,13 +205,15 @@ def test_noisy_tenant_does_not_reduce_another_tenants_allowance(redis_url: str) 
         client.close()
 
     assert paced.returncode == 0, err[-2000:]
-    c_allowed: list[bool] = json.loads(out)
+    c_hits: list[tuple[float, bool]] = json.loads(out)
     a, b = bursts["a"], bursts["b"]
     assert len(a.decisions) > 10 * a.expected(limits_a)  # A really is at more than 10x
     a.assert_exact(limits_a)
     b.assert_exact(limits_b)
-    assert len(c_allowed) >= 10  # paced at 15/s for 1.5 s, under its 20/s
-    assert all(c_allowed), c_allowed
+    # Paced at 15/s, under its 20/s: every hit allowed, most of them while A and B hammered.
+    assert all(allowed for _, allowed in c_hits), c_hits
+    during = [t for t, _ in c_hits if start_at <= t <= start_at + duration]
+    assert len(during) >= len(c_hits) // 2, c_hits
 
 
 def test_each_thread_keeps_one_connection_and_returns_it_when_the_thread_ends(
