@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What `make preview` needs (base + preview requirements); a full install satisfies it too.
+PREVIEW_STAMP := $(VENV)/.installed-preview
 STACK ?= staging
 PORT ?= 8000
 
@@ -14,11 +16,15 @@ PORT ?= 8000
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/base.txt -r requirements/dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@touch $(STAMP)
+REQUIREMENTS := requirements/base.txt requirements/preview.txt requirements/tools.txt pyproject.toml
+
+$(STAMP): $(REQUIREMENTS) requirements/dev.txt scripts/install_venv.sh
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash scripts/install_venv.sh dev
+	@touch $(STAMP) $(PREVIEW_STAMP)
+
+$(PREVIEW_STAMP): $(REQUIREMENTS) scripts/install_venv.sh
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash scripts/install_venv.sh preview
+	@touch $(PREVIEW_STAMP)
 
 setup: $(STAMP) ## create .venv with pinned dependencies and hrmsctl
 
@@ -42,7 +48,7 @@ serve: setup ## the HRMS app with demo tenants at 127.0.0.1:$(PORT) (SQLite; DB=
 	@if [ "$(DB)" = postgres ]; then bash scripts/sysdeps.sh; fi
 	@bash scripts/serve.sh $(PORT)
 
-preview: setup ## offline plan of both stacks, policy verdicts, parity; HTML in build/report/
+preview: $(PREVIEW_STAMP) ## offline plan of both stacks, policy verdicts, parity; HTML in build/report/
 	$(BIN)/hrmsctl preview --stack staging --json build/plan/staging.json --k8s-dir build/k8s/staging
 	$(BIN)/hrmsctl preview --stack prod --json build/plan/prod.json --k8s-dir build/k8s/prod
 	@rm -f build/.preview-failed
