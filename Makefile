@@ -63,9 +63,8 @@ preview: $(PREVIEW_STAMP) ## offline plan of both stacks, policy verdicts, parit
 	$(BIN)/hrmsctl accept --stack prod --plan build/plan/prod.json \
 		--json build/acceptance/prod.json || touch build/.preview-failed
 	$(BIN)/hrmsctl report --plans build/plan --out build/report
-	@# The report is written either way so it can show what failed; the target still fails.
-	@if [ -e build/.preview-failed ]; then \
-		echo "preview: parity, policy or acceptance failed (see above and build/report/index.html)" >&2; exit 1; fi
+	@# The report is written either way and its last line is the verdict; the target still fails.
+	@test ! -e build/.preview-failed
 
 bootstrap: setup ## account singletons STACK's account and region needs (once; AWS credentials)
 	@$(BIN)/hrmsctl bootstrap --stack $(STACK)

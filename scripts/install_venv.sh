@@ -16,7 +16,7 @@ esac
 
 start=$SECONDS
 say() { printf 'setup [%3ss] %s\n' "$((SECONDS - start))" "$*"; }
-packages=$(cat "${files[@]}" | grep -cE '^[A-Za-z0-9]')
+packages=$(cat "${files[@]}" | grep -E '^[A-Za-z0-9]' | cut -d= -f1 | sort -uf | wc -l)
 
 if [ ! -x "$venv/bin/python" ]; then
   say "creating $venv with $("$python" --version 2>&1)"
@@ -50,5 +50,9 @@ if [ "$installer" = pip ]; then
 fi
 
 say "installing hrmsctl and this checkout (editable)"
-"${pip[@]}" install --quiet --no-deps --no-build-isolation -e .
+if [ "$installer" = uv ]; then
+  "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps --no-build-isolation -e .
+else
+  "${pip[@]}" install --quiet --no-deps --no-build-isolation -e .
+fi
 say "done: $venv ready for '$profile'"
