@@ -11,7 +11,7 @@ PREVIEW_STAMP := $(VENV)/.installed-preview
 STACK ?= staging
 PORT ?= 8000
 
-.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-app bench-plan bench-backup mutation clean
+.PHONY: help setup sysdeps test pytest lint serve preview bootstrap up destroy bench bench-ratelimit bench-app bench-plan bench-backup mutation docs clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ preview: $(PREVIEW_STAMP) ## offline plan of both stacks, policy verdicts, parit
 	$(BIN)/hrmsctl report --plans build/plan --out build/report
 	@# The report is written either way and its last line is the verdict; the target still fails.
 	@test ! -e build/.preview-failed
+
+docs: $(PREVIEW_STAMP) ## regenerate docs/reference/ (config keys, stack outputs)
+	$(BIN)/hrmsctl docs
 
 bootstrap: setup ## account singletons STACK's account and region needs (once; AWS credentials)
 	@$(BIN)/hrmsctl bootstrap --stack $(STACK)

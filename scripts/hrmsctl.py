@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scripts.commands.backup",
     "scripts.commands.catalog",
     "scripts.commands.deploy",
+    "scripts.commands.docs",
     "scripts.commands.drill",
     "scripts.commands.parity",
     "scripts.commands.policy",
