@@ -216,8 +216,8 @@ def config_rows() -> list[KeyRow]:
             matched.add(key)
             kind = _type_name(field_hint)
 
-            def value(stack: str, path: str = path) -> str:
-                node = getattr(parsed[stack], top.name)
+            def value(stack: str, path: str = path, attr: str = top.name) -> str:
+                node = getattr(parsed[stack], attr)
                 for part in path.split("."):
                     node = getattr(node, part)
                 return _show(node)

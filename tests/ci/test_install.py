@@ -31,13 +31,15 @@ def test_preview_set_agrees_with_the_full_set_and_names_no_index() -> None:
     assert pins("tools.txt").keys() == {"uv"}
     for path in REQ.iterdir():
         text = path.read_text()
-        assert "--index-url" not in text and "://" not in text, path
+        assert "--index-url" not in text, path
+        assert "://" not in text, path
 
 
 def test_make_preview_depends_on_the_preview_install_only() -> None:
     makefile = (ROOT / "Makefile").read_text()
     target = re.search(r"^preview: (.+?) ##", makefile, re.M)
-    assert target and target.group(1) == "$(PREVIEW_STAMP)"
+    assert target
+    assert target.group(1) == "$(PREVIEW_STAMP)"
     script = (ROOT / "scripts" / "install_venv.sh").read_text()
     assert "preview) files=(requirements/base.txt requirements/preview.txt) ;;" in script
     assert "dev) files=(requirements/base.txt requirements/preview.txt requirements/dev.txt)" in (

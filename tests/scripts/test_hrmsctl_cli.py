@@ -65,7 +65,8 @@ def test_policy_prints_a_summary_per_stack_and_the_verdict_last(
     assert run(["policy"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3, lines
-    assert lines[0].startswith("staging: ") and "not applicable here" in lines[0]
+    assert lines[0].startswith("staging: ")
+    assert "not applicable here" in lines[0]
     assert lines[1].startswith("prod: ")
     assert (
         lines[2] == "PASS policy staging, prod: mandatory violations per stack: staging 0, prod 0"

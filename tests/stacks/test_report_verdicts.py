@@ -50,7 +50,8 @@ def test_clean_stacks_pass_and_waived_rules_are_not_applicable(tmp_path: Path) -
     build = _build(tmp_path)
     index, verdict = write_report_with_verdict(build / "plan", build / "report")
     html = index.read_text()
-    assert verdict.ok and verdict.problems == []
+    assert verdict.ok
+    assert verdict.problems == []
     assert '<div id="verdict" class="banner ok">PASS' in html
     # Staging waives Multi-AZ in policies/config/staging.json: not a green pass there.
     row = _row(html, "rds-multi-az")
@@ -61,7 +62,8 @@ def test_clean_stacks_pass_and_waived_rules_are_not_applicable(tmp_path: Path) -
     )
     # Provenance: the commit and the versions of the tools that recorded the plans.
     commit = git_commit()
-    assert commit is not None and commit.sha[:12] in html
+    assert commit is not None
+    assert commit.sha[:12] in html
     for tool, version in tool_versions().items():
         assert f"<th>{tool}</th><td><code>{version}</code></td>" in html
     # Key settings side by side, differing rows marked.
@@ -108,7 +110,8 @@ def test_parity_groups_repeated_differences_and_collapses_long_values(tmp_path: 
     differences = compare(staging, prod, load_allowed()).differences
     assert rows < len(differences)  # grouped
     grouped = re.findall(r"<summary>(\d+) resources</summary>", parity)
-    assert grouped and sum(int(n) for n in grouped) + (rows - len(grouped)) == len(differences)
+    assert grouped
+    assert sum(int(n) for n in grouped) + (rows - len(grouped)) == len(differences)
     # A value longer than 80 characters sits in a collapsed <details>.
     long_values = [
         d for d in differences if len(json.dumps(d.staging)) > 80 or len(json.dumps(d.prod)) > 80
