@@ -377,10 +377,91 @@ GENERATED: dict[Path, Callable[[], str]] = {
 
 
 def write_all(root: Path = REPO_ROOT) -> list[Path]:
+    """Both references, then the figures quoted in the prose of docs/ and the README."""
     written = []
     for relative, render in GENERATED.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(), encoding="utf-8")
         written.append(path)
+    return written + write_figures(root)
+
+
+# --- figures quoted in prose --------------------------------------------------------------
+# A figure in docs/ or the README is written between markers, ``<!-- fig:NAME -->258<!-- /fig -->``;
+# `hrmsctl docs` fills it in and tests/docs/test_reference_docs.py fails when one is stale.
+
+FIGURE = re.compile(r"<!-- fig:([a-z0-9-]+) -->(.*?)<!-- /fig -->")
+FIGURE_FILES = ("README.md", "docs")
+
+
+def figures(plans: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Every named figure, computed from the committed stacks and the code."""
+    from policies.registry import all_policies
+    from stacks.offline.parity import compare, load_allowed
+
+    if plans is None:
+        from stacks.offline.engine import preview_stack
+
+        plans = {stack: preview_stack(stack) for stack in STACKS}
+    parity = compare(plans["staging"], plans["prod"], load_allowed())
+    taggable = json.loads(
+        (REPO_ROOT / "policies" / "data" / "taggable_aws_types.json").read_text(encoding="utf-8")
+    )
+    values = {
+        "declared-differences": len(parity.declared),
+        "policy-rules": len(all_policies()),
+        "taggable-types": len(
+            taggable if isinstance(taggable, list) else taggable.get("types", [])
+        ),
+        "config-keys": len(config_rows()),
+        "export-keys": len(export_keys()),
+    }
+    for stack, plan in plans.items():
+        values[f"{stack}-resources"] = sum(plan.counts_by_type().values())
+    figures_ = {name: str(value) for name, value in values.items()}
+    figures_.update(tested_versions())
+    return figures_
+
+
+def tested_versions() -> dict[str, str]:
+    """The Pulumi CLI release CI installs and the SDK pins of requirements/base.txt."""
+    pins = {}
+    for line in (REPO_ROOT / "requirements" / "base.txt").read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.partition("==")
+        if sep and name in {"pulumi", "pulumi-aws", "pulumi-kubernetes", "pulumi-policy"}:
+            pins[name] = version.strip()
+    workflow = (REPO_ROOT / ".github" / "workflows" / "main.yml").read_text(encoding="utf-8")
+    cli = re.search(r'PULUMI_VERSION: "([^"]+)"', workflow)
+    pins["pulumi-cli"] = cli.group(1) if cli else "unknown"
+    return pins
+
+
+def figure_files(root: Path = REPO_ROOT) -> list[Path]:
+    found = []
+    for entry in FIGURE_FILES:
+        path = root / entry
+        found += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    return [p for p in found if FIGURE.search(p.read_text(encoding="utf-8"))]
+
+
+def with_figures(text: str, values: Mapping[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"unknown figure {name!r} (known: {', '.join(sorted(values))})")
+        return f"<!-- fig:{name} -->{values[name]}<!-- /fig -->"
+
+    return FIGURE.sub(fill, text)
+
+
+def write_figures(root: Path = REPO_ROOT, values: Mapping[str, str] | None = None) -> list[Path]:
+    values = figures() if values is None else values
+    written = []
+    for path in figure_files(root):
+        text = path.read_text(encoding="utf-8")
+        updated = with_figures(text, values)
+        if updated != text:
+            path.write_text(updated, encoding="utf-8")
+            written.append(path)
     return written

@@ -59,3 +59,16 @@ def test_outputs_reference_is_current() -> None:
     text = (ROOT / OUTPUTS_DOC).read_text()
     for name, key in export_keys().items():
         assert f"| `{key}` | `{name}` |" in text
+
+
+@pytest.mark.infra
+def test_figures_in_the_docs_are_current() -> None:
+    from stacks.offline.reference import FIGURE, figure_files, figures
+
+    values = figures({stack: stack_plan(stack) for stack in STACKS})
+    files = figure_files(ROOT)
+    assert {p.name for p in files} >= {"offline-preview.md", "policies.md", "stacks.md"}
+    for path in files:
+        for match in FIGURE.finditer(path.read_text()):
+            name, shown = match.group(1), match.group(2)
+            assert shown == values[name], f"{path.name}: figure {name} {STALE}"
