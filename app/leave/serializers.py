@@ -70,7 +70,23 @@ class LeaveRequestSubmitSerializer(StrictFieldsMixin, serializers.Serializer):  
 
 
 class LeaveDecisionSerializer(StrictFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    """``decision_note``, the name the leave request returns it under; ``note`` is its
+    deprecated alias, still accepted so existing clients keep working."""
+
+    decision_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Deprecated alias of decision_note.",
+    )
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if "decision_note" in attrs and "note" in attrs:
+            raise serializers.ValidationError(
+                {"note": ["Give decision_note only; note is its deprecated alias."]}
+            )
+        return {"note": attrs.get("decision_note", attrs.get("note", ""))}
 
 
 class EmptySerializer(StrictFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]

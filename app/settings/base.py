@@ -197,6 +197,11 @@ SPECTACULAR_SETTINGS = {
         "EmploymentStatusEnum": "app.people.models.EmploymentStatus",
         "LeaveStatusEnum": "app.leave.models.LeaveStatus",
     },
+    # A tag per resource, a summary per operation, the documented error responses.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "app.core.openapi.postprocess",
+    ],
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"

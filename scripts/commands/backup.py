@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scripts.commands.errors import report_error
+
 backup_app = typer.Typer(
     name="backup",
     help="Logical backups (pg_dump to S3 with a manifest), their verification and status.",
@@ -66,7 +68,7 @@ def run(
         )
         database = resolve_database(database_url)
     except (BackupError, KeyError, RuntimeError, ValueError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        report_error(str(exc))
         raise typer.Exit(2) from exc
     try:
         manifest = run_backup(
@@ -159,7 +161,7 @@ def status(
     from scripts.ops.backup_status import publish as publish_metrics
     from scripts.ops.stack_outputs import stack_account_outputs
 
-    console, err = Console(), Console(stderr=True)
+    console = Console()
     try:
         account, outputs = stack_account_outputs(stack, endpoint_url)
         checks = backup_status(account=account, outputs=outputs, stack=stack)
@@ -167,7 +169,7 @@ def status(
             publish_metrics(account, stack, checks)
     except Exception as exc:
         _write_json(json_path, {"ok": False, "error": str(exc), "checks": []})
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        report_error(str(exc))
         raise typer.Exit(EXIT_ERROR) from exc
     ok = all(c.ok for c in checks)
     _write_json(json_path, {"ok": ok, "stack": stack, "checks": [c.to_dict() for c in checks]})

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from scripts.commands.errors import report_error
+
 catalog_app = typer.Typer(
     help="The acceptance layer's value catalog snapshot.", no_args_is_help=True
 )
@@ -28,7 +30,7 @@ def refresh(
     try:
         data = build_snapshot(boto3.Session(profile_name=profile), region)
     except (BotoCoreError, ClientError) as exc:
-        typer.echo(f"error: cannot describe the catalog in {region}: {exc}", err=True)
+        report_error(f"cannot describe the catalog in {region}: {exc}")
         raise typer.Exit(1) from exc
     path = write_snapshot(data)
     typer.echo(

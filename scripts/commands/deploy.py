@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from scripts.commands.errors import report_error
+
 StackOption = Annotated[str, typer.Option("--stack", help="stack name (Pulumi.<stack>.yaml)")]
 ProjectOption = Annotated[
     Path | None,
@@ -16,7 +18,7 @@ ProjectOption = Annotated[
 
 
 def _refuse(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
+    report_error(message)
     return typer.Exit(2)
 
 
@@ -42,7 +44,7 @@ def up(stack: StackOption, project_dir: ProjectOption = None) -> None:
         args = up_command(stack, root)
         pulumi = require_cli_and_credentials(stack, "up", env)
     except DeployRefused as exc:
-        raise _refuse(f"error: {exc}") from exc
+        raise _refuse(str(exc)) from exc
     raise typer.Exit(run_pulumi(pulumi, args, root, env))
 
 
@@ -63,7 +65,7 @@ def destroy(stack: StackOption, project_dir: ProjectOption = None) -> None:
         require_disposable(stack, root)
         pulumi = require_cli_and_credentials(stack, "destroy", env)
     except DeployRefused as exc:
-        raise _refuse(f"error: {exc}") from exc
+        raise _refuse(str(exc)) from exc
     raise typer.Exit(run_pulumi(pulumi, destroy_command(stack), root, env))
 
 
@@ -86,11 +88,11 @@ def bootstrap(
     try:
         path = stack_file(stack)
     except DeployRefused as exc:
-        raise _refuse(f"error: {exc}") from exc
+        raise _refuse(str(exc)) from exc
     config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
     region = str(config.get("aws:region") or "")
     if not region:
-        raise _refuse(f"error: {path.name}: aws:region is not set")
+        raise _refuse(f"{path.name}: aws:region is not set")
     session = boto3.session.Session(region_name=region)
     endpoint = os.environ.get("HRMS_AWS_ENDPOINT_URL")  # a local emulator, for drills
 

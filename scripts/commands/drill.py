@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from scripts.commands.errors import report_error
+
 drill_app = typer.Typer(
     name="drill", help="Restore drills: measured, checked, cleaned up.", no_args_is_help=True
 )
@@ -57,7 +59,7 @@ def restore(
     try:
         account, outputs = stack_account_outputs(stack, endpoint_url)
     except Exception as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        report_error(str(exc))
         raise typer.Exit(2) from exc
     if dry_run:
         request = restore_request(
@@ -86,7 +88,7 @@ def restore(
             stack=stack, account=account, outputs=outputs, database=database, manifest=manifest
         )
     except DrillError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        report_error(str(exc))
         raise typer.Exit(2) from exc
     path = json_path or DRILL_DIR / f"{stack}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     markdown = write_evidence(evidence, path)

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from scripts.commands.errors import report_error
+
 EXIT = {"promoted": 0, "dry-run": 0, "unchanged": 0, "refused": 1, "rolled-back": 1}
 
 
@@ -49,12 +51,12 @@ def promote(
 
     console, err = make_console(), make_console(stderr=True)
     if source == target:
-        err.print("[red]error:[/] --from and --to name the same stack")
+        report_error("--from and --to name the same stack")
         raise typer.Exit(2)
     # Interactive use previews by default; CI (no tty) must still say --yes or --no-dry-run.
     dry = not yes if dry_run is None else dry_run
     if yes and dry_run:
-        err.print("[red]error:[/] --yes and --dry-run contradict each other")
+        report_error("--yes and --dry-run contradict each other")
         raise typer.Exit(2)
     if dry_run is None and not yes and not sys.stdin.isatty():
         console.print("no --yes/--no-dry-run given: dry run")

@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from scripts.commands.errors import report_error
+
 sandbox_app = typer.Typer(
     name="sandbox",
     help="Local AWS sandbox: the stack's plan applied to moto's server on 127.0.0.1.",
@@ -32,17 +34,15 @@ def up(
     from stacks.offline.console import make_console
     from stacks.offline.engine import StackConfigError, available_stacks
 
-    console, err = make_console(), make_console(stderr=True)
+    console = make_console()
     if stack not in available_stacks():
-        err.print(
-            f"[red]error:[/] unknown stack {escape(repr(stack))}; known: {available_stacks()}"
-        )
+        report_error(f"unknown stack {stack!r}; known: {available_stacks()}")
         raise typer.Exit(2)
     try:
         plan = stack_plan(stack, plan_path)
         state, result = sandbox_up(stack, plan=plan, port=port)
     except (SandboxError, SandboxApplyError, StackConfigError, ValueError) as exc:
-        err.print(f"[red]error:[/] sandbox up for {stack} failed:", escape(str(exc)))
+        report_error(f"sandbox up for {stack} failed: {exc}")
         raise typer.Exit(1) from exc
     table = Table(title=f"sandbox {stack}: not created", show_lines=False)
     table.add_column("type")
@@ -69,7 +69,7 @@ def down(
     from scripts.ops.sandbox import SandboxError, running_stacks, sandbox_down
     from stacks.offline.console import make_console
 
-    console, err = make_console(), make_console(stderr=True)
+    console = make_console()
     stacks = [stack] if stack else running_stacks()
     if not stacks:
         console.print("no sandbox is running")
@@ -78,7 +78,7 @@ def down(
         try:
             state = sandbox_down(name)
         except SandboxError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
+            report_error(str(exc))
             raise typer.Exit(1) from exc
         console.print(f"sandbox for {name} stopped (pid {state.pid})")
 

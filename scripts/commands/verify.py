@@ -11,6 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from scripts.commands.errors import report_error
+
 STATUS_STYLE = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "skip": "[yellow]skip[/]"}
 
 
@@ -44,7 +46,7 @@ def verify(
     console, err = make_console(), make_console(stderr=True)
     unknown = sorted(set(allow_skip or []) - set(CHECK_NAMES))
     if unknown:
-        err.print(f"[red]error:[/] unknown check(s) for --allow-skip: {unknown}")
+        report_error(f"unknown check(s) for --allow-skip: {unknown}")
         raise typer.Exit(2)
     try:
         sandbox = None
@@ -57,7 +59,7 @@ def verify(
             outputs = PulumiCli().outputs(stack)
         plan = stack_plan(stack, plan_path)
     except (PulumiError, ValueError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        report_error(str(exc))
         raise typer.Exit(2) from exc
     target = Target(
         stack=stack,

@@ -15,11 +15,45 @@ from stacks.offline.parity import ParityReport
 from stacks.offline.plan import Plan
 from stacks.offline.tree import TreeNode, component_tree
 
+# Width for logs (CI, pipes): wide enough that tables keep their columns; cells fold, never cut.
+LOG_WIDTH = 200
+
 
 def make_console(*, stderr: bool = False) -> Console:
     """A console that keeps tables readable in CI logs, where no terminal width is known."""
     probe = Console(stderr=stderr)
-    return Console(stderr=stderr, width=None if probe.is_terminal else 160)
+    return Console(stderr=stderr, width=None if probe.is_terminal else LOG_WIDTH)
+
+
+def folding_table(title: str, *columns: str) -> Table:
+    """A table whose every cell wraps instead of ending in "…": nothing is lost in a log."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def verdict_line(ok: bool, what: str) -> Text:
+    """The last line a command prints: PASS or FAIL, then what was decided."""
+    return Text.assemble(("PASS" if ok else "FAIL", "bold green" if ok else "bold red"), f" {what}")
+
+
+def preview_summary(plan: Plan, export: KubernetesExport) -> Text:
+    """One line per stack: what the program created and how its Kubernetes objects fared."""
+    counts = plan.counts_by_type()
+    invalid = len(export.violations)
+    parts = [
+        f"{plan.stack}: {sum(counts.values())} resources of {len(counts)} types",
+        f"in {_components(component_tree(plan))} components",
+        f"{len(export.objects)} Kubernetes objects "
+        + (f"({invalid} INVALID)" if invalid else "valid")
+        + f" against schema v{export.version.version}",
+    ]
+    return Text(", ".join(parts))
+
+
+def _components(node: TreeNode) -> int:
+    return sum(1 + _components(child) for child in node.children)
 
 
 def plan_tree(plan: Plan) -> Tree:
@@ -54,15 +88,15 @@ def counts_table(plan: Plan) -> Table:
     return table
 
 
-def kubernetes_table(export: KubernetesExport) -> Table:
+def kubernetes_table(export: KubernetesExport, *, only_invalid: bool = False) -> Table:
     title = f"Kubernetes objects vs schema v{export.version.version} ({export.version.reason})"
-    table = Table(title=title, title_justify="left")
-    table.add_column("object")
-    table.add_column("result")
+    table = folding_table(title, "object", "result")
     bad = {id(v.obj): v for v in export.violations}
     for obj in export.objects:
         violation = bad.get(id(obj))
         if violation is None:
+            if only_invalid:
+                continue
             table.add_row(Text(obj.label), Text("valid", style="green"))
         else:
             at = f" at {violation.path}" if violation.path else ""
@@ -70,12 +104,12 @@ def kubernetes_table(export: KubernetesExport) -> Table:
     return table
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _short(value: Any, limit: int | None = 60) -> str:
     text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parity_table(report: ParityReport, *, declared: bool = False) -> Table:
+def parity_table(report: ParityReport, *, declared: bool = False, limit: int | None = 60) -> Table:
     """The undeclared differences (the failures), or with ``declared`` the declared ones."""
     rows = report.declared if declared else report.undeclared
     title = (
@@ -84,8 +118,8 @@ def parity_table(report: ParityReport, *, declared: bool = False) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("resource", overflow="fold")
     table.add_column("property", overflow="fold")
-    table.add_column(report.staging_stack)
-    table.add_column(report.prod_stack)
+    table.add_column(report.staging_stack, overflow="fold")
+    table.add_column(report.prod_stack, overflow="fold")
     table.add_column("reason" if declared else "status", overflow="fold")
     for diff in rows:
         status = (
@@ -96,8 +130,8 @@ def parity_table(report: ParityReport, *, declared: bool = False) -> Table:
         table.add_row(
             Text(diff.key),
             Text(diff.path),
-            Text(_short(diff.staging)),
-            Text(_short(diff.prod)),
+            Text(_short(diff.staging, limit)),
+            Text(_short(diff.prod, limit)),
             status,
         )
     return table

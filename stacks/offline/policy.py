@@ -83,11 +83,18 @@ class RuleResult:
     checked: list[str] = field(default_factory=list)
     not_applicable: list[dict[str, str]] = field(default_factory=list)
 
+    @property
+    def waived(self) -> bool:
+        """Nothing to check, or the stack's config waives the rule wherever it applies
+        (a waived rule is "not applicable" with its reason, never a pass)."""
+        skipped = {entry["urn"] for entry in self.not_applicable}
+        return not self.checked or "" in skipped or set(self.checked) <= skipped
+
     def to_dict(self, violations: Sequence[Violation]) -> dict[str, Any]:
         mine = [v for v in violations if v.rule == self.name]
         if self.enforcement == "disabled":
             status = "disabled"
-        elif not self.checked and not mine:
+        elif not mine and self.waived:
             status = "not-applicable"
         elif any(v.enforcement == "mandatory" for v in mine):
             status = "fail"

@@ -11,8 +11,16 @@ from typing import Any
 
 import jinja2
 
-from stacks.offline.parity import ParityConfigError, ParityReport, compare, load_allowed
+from stacks.offline.key_settings import key_settings
+from stacks.offline.parity import (
+    Difference,
+    ParityConfigError,
+    ParityReport,
+    compare,
+    load_allowed,
+)
 from stacks.offline.plan import Plan, PlanFormatError
+from stacks.offline.provenance import git_commit, tool_versions
 from stacks.offline.tree import component_tree
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,6 +43,7 @@ class RuleRow:
     status: dict[str, str]
     resources_checked: dict[str, int]
     violations: dict[str, list[dict[str, str]]]
+    remediation: str = ""
 
 
 def load_plans(plans_dir: Path) -> list[Plan]:
@@ -72,11 +81,21 @@ def load_policy(path: Path) -> dict[str, Any] | None:
 
 
 def _status(rule: Mapping[str, Any], violations: list[dict[str, str]]) -> str:
-    if not violations:
-        return "pass"
-    enforcement = str(rule.get("enforcement", "mandatory"))
-    word = "warn" if enforcement == "advisory" else "fail"
-    return f"{word} ({len(violations)})"
+    """The rule's verdict in one stack; a waived rule is "not applicable" with its reason."""
+    if violations:
+        enforcement = str(rule.get("enforcement", "mandatory"))
+        word = "warn" if enforcement == "advisory" else "fail"
+        return f"{word} ({len(violations)})"
+    status = str(rule.get("status", "pass"))
+    if status == "disabled":
+        return "disabled"
+    if status == "not-applicable":
+        reasons = sorted(
+            {str(e.get("reason", "")) for e in rule.get("not_applicable") or [] if e.get("reason")}
+        )
+        why = "; ".join(reasons) or "no resource of the types it checks in this stack"
+        return f"not applicable: {why}"
+    return "pass"
 
 
 def rule_rows(policies: Mapping[str, dict[str, Any]]) -> list[RuleRow]:
@@ -103,9 +122,12 @@ def rule_rows(policies: Mapping[str, dict[str, Any]]) -> list[RuleRow]:
                     status={},
                     resources_checked={},
                     violations={},
+                    remediation=str(rule.get("remediation", "") or ""),
                 ),
             )
             found = by_rule.get(name, [])
+            for violation in found:
+                violation["remediation"] = row.remediation
             row.status[stack] = _status(rule, found)
             row.resources_checked[stack] = int(rule.get("resources_checked", 0) or 0)
             row.violations[stack] = found
@@ -203,6 +225,90 @@ def coverage_rows(plans: list[Plan]) -> list[CoverageRow]:
     ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class DifferenceGroup:
+    """Differences with the same property and the same values, on one or more resources."""
+
+    path: str
+    staging: Any
+    prod: Any
+    allowed: bool
+    reason: str | None
+    keys: list[str]
+
+
+def parity_groups(parity: ParityReport) -> list[DifferenceGroup]:
+    """Undeclared differences first; identical differences on many resources in one row."""
+    groups: dict[tuple[str, str, str, bool, str], DifferenceGroup] = {}
+
+    def key(d: Difference) -> tuple[str, str, str, bool, str]:
+        dump = json.dumps
+        return (
+            d.path,
+            dump(d.staging, sort_keys=True),
+            dump(d.prod, sort_keys=True),
+            d.allowed,
+            d.reason or "",
+        )
+
+    for diff in parity.differences:
+        group = groups.setdefault(
+            key(diff),
+            DifferenceGroup(
+                path=diff.path,
+                staging=diff.staging,
+                prod=diff.prod,
+                allowed=diff.allowed,
+                reason=diff.reason,
+                keys=[],
+            ),
+        )
+        group.keys.append(diff.key)
+    return sorted(groups.values(), key=lambda g: (g.allowed, g.path, g.keys[0]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    ok: bool
+    problems: list[str]
+
+
+def overall_verdict(
+    plans: list[Plan],
+    parity: ParityReport | None,
+    policies: Mapping[str, dict[str, Any]],
+    parity_error: str | None,
+    acceptance: Mapping[str, dict[str, Any]],
+) -> Verdict:
+    """PASS only when parity holds and every stack was judged by policy and acceptance."""
+    problems = []
+    if parity_error:
+        problems.append(f"parity declarations invalid: {parity_error}")
+    elif parity is None:
+        problems.append("parity not compared (needs a staging and a prod plan)")
+    elif not parity.ok:
+        problems.append(
+            f"parity: {len(parity.undeclared)} undeclared difference(s), "
+            f"{len(parity.unused)} stale declaration(s)"
+        )
+    for plan in plans:
+        result = policies.get(plan.stack)
+        if result is None:
+            problems.append(f"policy not evaluated for {plan.stack}")
+        else:
+            mandatory = [
+                v for v in result.get("violations", []) if v.get("enforcement") != "advisory"
+            ]
+            if mandatory:
+                problems.append(f"policy {plan.stack}: {len(mandatory)} mandatory violation(s)")
+        accepted = acceptance.get(plan.stack)
+        if accepted is None:
+            problems.append(f"acceptance not checked for {plan.stack}")
+        elif accepted.get("findings"):
+            problems.append(f"acceptance {plan.stack}: {len(accepted['findings'])} finding(s)")
+    return Verdict(ok=not problems, problems=problems)
+
+
 def build_context(
     plans: list[Plan],
     parity: ParityReport | None,
@@ -210,8 +316,20 @@ def build_context(
     parity_error: str | None = None,
     acceptance: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    acceptance = acceptance or {}
+    commit = git_commit()
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": str(commit) if commit else "not a git checkout",
+        "versions": tool_versions(),
+        "verdict": overall_verdict(plans, parity, policies, parity_error, acceptance),
+        "key_settings": key_settings(plans),
+        "remediation": {
+            str(rule.get("name")): str(rule.get("remediation", "") or "")
+            for result in policies.values()
+            for rule in result.get("rules", [])
+        },
+        "parity_groups": parity_groups(parity) if parity is not None else [],
         "stacks": [
             {
                 "plan": plan,
@@ -219,7 +337,7 @@ def build_context(
                 "counts": plan.counts_by_type(),
                 "total": sum(plan.counts_by_type().values()),
                 "policy": policies.get(plan.stack),
-                "acceptance": (acceptance or {}).get(plan.stack),
+                "acceptance": acceptance.get(plan.stack),
             }
             for plan in plans
         ],
@@ -251,6 +369,20 @@ def write_report(
     parity_file: Path | None = None,
 ) -> Path:
     """Render ``out_dir/index.html`` from the plans (and policy results when they exist)."""
+    index, _ = write_report_with_verdict(
+        plans_dir, out_dir, policy_dir=policy_dir, parity_file=parity_file
+    )
+    return index
+
+
+def write_report_with_verdict(
+    plans_dir: Path,
+    out_dir: Path,
+    *,
+    policy_dir: Path | None = None,
+    parity_file: Path | None = None,
+) -> tuple[Path, Verdict]:
+    """``write_report``, also returning the overall verdict the report's banner shows."""
     try:
         plans = load_plans(plans_dir)
     except PlanFormatError as exc:
@@ -280,8 +412,9 @@ def write_report(
                 acceptance[plan.stack] = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
                 raise ReportInputError(f"{path}: not valid JSON ({exc})") from exc
-    html = render(build_context(plans, parity, policies, parity_error, acceptance))
+    context = build_context(plans, parity, policies, parity_error, acceptance)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = out_dir / "index.html"
-    index.write_text(html, encoding="utf-8")
-    return index
+    index.write_text(render(context), encoding="utf-8")
+    verdict: Verdict = context["verdict"]
+    return index, verdict

@@ -49,8 +49,12 @@ def test_preview_writes_plan_tree_and_valid_manifests(staging_preview: Path) -> 
     plan = Plan.load(staging_preview / "plan" / "staging.json")
     assert plan.stack == "staging"
     assert plan.by_type("aws:eks/cluster:Cluster")
-    assert "hrms-staging" in output
-    assert "resources by type" in output
+    # Short by default: a summary per stack, what was written, and the verdict last.
+    lines = output.strip().splitlines()
+    assert len(lines) <= 5, output
+    assert lines[0].startswith(f"staging: {sum(plan.counts_by_type().values())} resources")
+    assert lines[-1] == "PASS preview staging: plan recorded, Kubernetes objects valid"
+    assert "resources by type" not in output
     assert "INVALID" not in output
     manifests = sorted((staging_preview / "k8s").glob("*.yaml"))
     kinds = {yaml.safe_load(p.read_text())["kind"] for p in manifests}
@@ -60,11 +64,19 @@ def test_preview_writes_plan_tree_and_valid_manifests(staging_preview: Path) -> 
     )
 
 
+def test_preview_verbose_prints_tree_and_counts(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["preview", "--stack", "staging", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert "hrms-staging" in result.output
+    assert "resources by type" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("PASS preview staging")
+
+
 def test_preview_rejects_unknown_stack(cli: typer.Typer) -> None:
     result = CliRunner().invoke(cli, ["preview", "--stack", "qa"])
     assert result.exit_code == 2
-    assert "unknown stack 'qa'" in result.output
-    assert "staging" in result.output
+    assert result.stderr.startswith("hrmsctl: error: unknown stack 'qa'")
+    assert "staging" in result.stderr
 
 
 def test_parity_passes_on_identical_plans(cli: typer.Typer, staging_preview: Path) -> None:
@@ -152,10 +164,14 @@ def test_parity_default_output_is_the_signal_not_the_declared_rows(
     assert result.exit_code == 1, result.output
     output = " ".join(result.output.split())
     assert "1 difference(s): 1 declared, 0 undeclared, 1 stale declaration(s)" in output
-    assert "0 undeclared difference(s) and 1 stale declaration(s)" in output
+    assert output.endswith(
+        "FAIL parity staging vs prod: 0 undeclared difference(s), 1 stale declaration(s); "
+        "declare intended differences with a reason in stacks/parity.yaml and remove "
+        "declarations that match nothing"
+    )
     assert "Undeclared staging/prod differences" not in output
     assert "Prod keeps a standby." not in output
-    assert "--show-declared" in output
+    assert "1 declared difference(s) not shown (--verbose)" in output
     # Stale declarations are listed: a pattern that matches nothing hides nothing.
     assert "Stale declarations" in output
     assert "aws:sqs/queue:Queue::*" in output
@@ -206,7 +222,9 @@ def test_parity_rejects_declaration_without_reason(
         cli, ["parity", "--staging", path, "--prod", path, "--allowed", str(allowed)]
     )
     assert result.exit_code == 2
-    assert "has no reason" in result.output
+    assert result.stderr.startswith("hrmsctl: error: ")
+    assert "has no reason" in result.stderr
+    assert result.stderr.rstrip().endswith(f"({allowed})")
 
 
 def test_parity_names_a_missing_plan(cli: typer.Typer, tmp_path: Path) -> None:
@@ -226,3 +244,62 @@ def test_report_renders_from_saved_plans(cli: typer.Typer, staging_preview: Path
     html = (out / "index.html").read_text()
     assert 'id="stack-staging"' in html
     assert "Parity needs both a staging and a prod plan." in html
+
+
+def test_parity_and_report_find_the_plans_make_preview_wrote(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plans = tmp_path / "build" / "plan"
+    plans.mkdir(parents=True)
+    (plans / "staging.json").write_text((staging_preview / "plan" / "staging.json").read_text())
+    monkeypatch.chdir(tmp_path)
+    missing = CliRunner().invoke(cli, ["parity"])
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == (
+        "hrmsctl: error: no prod plan at build/plan/prod.json; run `make preview` or pass its "
+        "path (build/plan/prod.json)"
+    )
+    _prod_like(staging_preview, plans, multi_az=False)
+    result = CliRunner().invoke(cli, ["parity", "--allowed", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2  # the declarations file is missing: named, not a traceback
+    (tmp_path / "none.yaml").write_text("allowed: []\n")
+    result = CliRunner().invoke(cli, ["parity", "--allowed", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("PASS parity staging vs prod")
+    report = CliRunner().invoke(cli, ["report"])
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "build" / "report" / "index.html").is_file()
+    # Without policy and acceptance results the verdict cannot be a pass.
+    assert report.output.strip().splitlines()[-1].startswith("FAIL preview:")
+
+
+def test_parity_prints_whole_values_and_annotations_in_ci(
+    cli: typer.Typer, staging_preview: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_value = "x" * 150 + "-end-of-value"
+    data = json.loads(
+        (staging_preview / "plan" / "staging.json").read_text().replace("staging", "prod")
+    )
+    for resource in data["resources"]:
+        if resource["type"] == "aws:rds/instance:Instance":
+            resource["inputs"]["performanceInsightsKmsKeyId"] = long_value
+    prod = tmp_path / "prod.json"
+    prod.write_text(json.dumps(data))
+    (tmp_path / "none.yaml").write_text("allowed: []\n")
+    staging = str(staging_preview / "plan" / "staging.json")
+    args = ["parity", "--staging", staging, "--prod", str(prod), "--allowed"]
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = CliRunner().invoke(cli, [*args, str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1
+    # Not a terminal: the value is folded over lines, never cut with an ellipsis.
+    assert long_value in "".join(result.output.replace("│", "").split())
+    assert "…" not in result.output
+    annotations = [line for line in result.output.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 1
+    assert annotations[0].startswith(
+        "::error file=stacks/parity.yaml,title=parity%3A undeclared difference::"
+    )
+    assert long_value in annotations[0]
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    quiet = CliRunner().invoke(cli, [*args, str(tmp_path / "none.yaml")])
+    assert "::error" not in quiet.output
