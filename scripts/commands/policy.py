@@ -77,10 +77,10 @@ def policy(
 ) -> None:
     """Evaluate the policy pack; exit 1 on any mandatory violation. The last line is the
     verdict."""
-    from stacks.offline.policy import available_configs
-    from stacks.offline.policy_view import print_report
     from scripts.commands.annotations import emit
     from stacks.offline.console import make_console, verdict_line
+    from stacks.offline.policy import available_configs
+    from stacks.offline.policy_view import print_report
 
     console = make_console()
     stacks = chosen_stacks(stack)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.offline.policy import evaluate_plan
 from stacks.offline.acceptance.check import accept
 from stacks.offline.engine import load_stack_config
+from stacks.offline.policy import evaluate_plan
 from stacks.offline.provenance import git_commit, tool_versions
 from stacks.offline.report import write_report_with_verdict
 from tests.infra.plans import STACKS, stack_plan
