@@ -34,7 +34,8 @@ def test_accept_passes_the_committed_plan(
         cli, ["accept", "--stack", "staging", "--plan", str(plan), "--json", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "no findings" in result.output
+    assert "acceptance staging: 0 finding(s) from" in result.output
+    assert result.output.splitlines()[-1].startswith("PASS acceptance")
     assert json.loads(out.read_text())["findings"] == []
 
 
