@@ -18,7 +18,6 @@ from infra.cluster.eks import EksCluster, EksClusterArgs
 from infra.cluster.insights import (
     AGENT_EMF_ENDPOINT,
     AGENT_NAMESPACE,
-    OBSERVABILITY_ADDON,
     ContainerInsights,
     ContainerInsightsArgs,
     log_group_name,
@@ -181,8 +180,7 @@ def _cluster(
     bootstrap_addons = ClusterAddons(
         f"{prefix}-addons-bootstrap",
         ClusterAddonsArgs(
-            cluster_name=cluster.cluster_name,
-            versions=_addons(cfg, NODE_BOOTSTRAP_ADDONS),
+            cluster_name=cluster.cluster_name, addons=NODE_BOOTSTRAP_ADDONS, settings=cfg.cluster
         ),
     )
     nodes = NodeGroup(
@@ -202,7 +200,7 @@ def _cluster(
     ClusterAddons(
         f"{prefix}-addons-workload",
         ClusterAddonsArgs(
-            cluster_name=cluster.cluster_name, versions=_addons(cfg, WORKLOAD_ADDONS)
+            cluster_name=cluster.cluster_name, addons=WORKLOAD_ADDONS, settings=cfg.cluster
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -211,10 +209,10 @@ def _cluster(
         f"{prefix}-autoscaler",
         ClusterAutoscalerArgs(
             cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             kubeconfig=cluster.kubeconfig,
             region=cfg.region,
             autoscaling_group_names=[nodes.asg_name],
+            settings=cfg.cluster,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -223,9 +221,8 @@ def _cluster(
         f"{prefix}-insights",
         ContainerInsightsArgs(
             cluster_name=cluster.cluster_name,
-            addon_version=cfg.cluster.addon_versions[OBSERVABILITY_ADDON],
             logs_kms_key_arn=logs_key.key_arn,
-            log_retention_days=cfg.cluster.log_retention_days,
+            settings=cfg.cluster,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -323,8 +320,7 @@ def _backup_jobs(
                 outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
                 outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
             },
-            backup_schedule=cfg.backup.logical_schedule,
-            status_schedule=cfg.backup.status_schedule,
+            settings=cfg.backup,
         ),
         opts=pulumi.ResourceOptions(depends_on=[workload]),
     )
@@ -482,7 +478,3 @@ def _workload(
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
     return workload, image
-
-
-def _addons(cfg: StackConfig, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: cfg.cluster.addon_versions[name] for name in names}
