@@ -17,8 +17,6 @@ _NOT_YET_SPLIT = (
     "builders (each child keeps its name and parent, so the plan must stay byte-identical)"
 )
 EXCEPTIONS: dict[str, str] = {
-    "infra/database/postgres.py:PostgresDatabase.__init__": _NOT_YET_SPLIT,
-    "infra/database/backups.py:DatabaseBackups.__init__": _NOT_YET_SPLIT,
     "infra/edge/firewall.py:EdgeFirewall.__init__": _NOT_YET_SPLIT,
     "infra/loadbalancer/nlb.py:InternalLoadBalancer.__init__": _NOT_YET_SPLIT,
     "infra/cluster/eks.py:EksCluster.__init__": _NOT_YET_SPLIT,
