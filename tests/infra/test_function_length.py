@@ -17,11 +17,6 @@ _NOT_YET_SPLIT = (
     "builders (each child keeps its name and parent, so the plan must stay byte-identical)"
 )
 EXCEPTIONS: dict[str, str] = {
-    "infra/edge/firewall.py:EdgeFirewall.__init__": _NOT_YET_SPLIT,
-    "infra/loadbalancer/nlb.py:InternalLoadBalancer.__init__": _NOT_YET_SPLIT,
-    "infra/cluster/eks.py:EksCluster.__init__": _NOT_YET_SPLIT,
-    "infra/cache/redis.py:RateLimitCache.__init__": _NOT_YET_SPLIT,
-    "infra/database/logical_backups.py:LogicalBackupBucket.__init__": _NOT_YET_SPLIT,
     # One flat table of export key -> value: splitting it would only scatter the keys.
     "stacks/program.py:_export": "the stack's export table, one line per output",
 }
