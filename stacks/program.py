@@ -343,12 +343,30 @@ def _export(
     monitoring: PlatformMonitoring,
 ) -> None:
     """The stack outputs hrmsctl and operators read (keys in stacks/outputs.py)."""
-    # Exports
     exports: dict[str, object] = {
         outputs.VPC_ID: network.vpc_id,
         outputs.PRIVATE_SUBNET_IDS: network.private_subnet_ids,
         outputs.ISOLATED_SUBNET_IDS: network.isolated_subnet_ids,
         outputs.LOGS_KMS_KEY_ARN: logs_key.key_arn,
+        **_data_exports(cfg, database, backups, logical_backups, cache),
+        **_compute_exports(cfg, cluster, nodes, registry, nlb),
+        **_app_exports(cfg, deployed, edge, monitoring),
+    }
+    if backups.copy_vault_arn is not None:
+        exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
+    for key, value in exports.items():
+        pulumi.export(key, value)
+
+
+def _data_exports(
+    cfg: StackConfig,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+    cache: RateLimitCache,
+) -> dict[str, object]:
+    """The database, its backups and the cache."""
+    return {
         outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
         outputs.DB_INSTANCE_ARN: database.instance_arn,
         outputs.DB_ADDRESS: database.address,
@@ -368,6 +386,18 @@ def _export(
         outputs.CACHE_REPLICATION_GROUP_ID: cache.replication_group_id,
         outputs.CACHE_ENDPOINT: cache.primary_endpoint_address,
         outputs.CACHE_AUTH_SECRET_ARN: cache.auth_secret_arn,
+    }
+
+
+def _compute_exports(
+    cfg: StackConfig,
+    cluster: EksCluster,
+    nodes: NodeGroup,
+    registry: ImageRegistry,
+    nlb: InternalLoadBalancer,
+) -> dict[str, object]:
+    """The cluster, its nodes, the image registry and the internal load balancer."""
+    return {
         outputs.CLUSTER_NAME: cluster.cluster_name,
         outputs.CLUSTER_ENDPOINT: cluster.endpoint,
         outputs.CLUSTER_VERSION: cfg.cluster.kubernetes_version,
@@ -383,6 +413,16 @@ def _export(
         outputs.TARGET_GROUP_ARN: nlb.target_group_arn,
         outputs.TARGET_GROUP_ARN_SUFFIX: nlb.target_group_arn_suffix,
     }
+
+
+def _app_exports(
+    cfg: StackConfig,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+    edge: TenantEdge,
+    monitoring: PlatformMonitoring,
+) -> dict[str, object]:
+    """The workload (when deployed), the tenant edge and the alerting."""
+    exports: dict[str, object] = {}
     if deployed is not None:
         workload, image = deployed
         exports.update(
@@ -406,10 +446,7 @@ def _export(
             outputs.DASHBOARD_NAME: monitoring.dashboard_name,
         }
     )
-    if backups.copy_vault_arn is not None:
-        exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
-    for key, value in exports.items():
-        pulumi.export(key, value)
+    return exports
 
 
 def _workload(
