@@ -18,7 +18,6 @@ from infra.cluster.eks import EksCluster, EksClusterArgs
 from infra.cluster.insights import (
     AGENT_EMF_ENDPOINT,
     AGENT_NAMESPACE,
-    OBSERVABILITY_ADDON,
     ContainerInsights,
     ContainerInsightsArgs,
     log_group_name,
@@ -181,8 +180,7 @@ def _cluster(
     bootstrap_addons = ClusterAddons(
         f"{prefix}-addons-bootstrap",
         ClusterAddonsArgs(
-            cluster_name=cluster.cluster_name,
-            versions=_addons(cfg, NODE_BOOTSTRAP_ADDONS),
+            cluster_name=cluster.cluster_name, addons=NODE_BOOTSTRAP_ADDONS, settings=cfg.cluster
         ),
     )
     nodes = NodeGroup(
@@ -202,7 +200,7 @@ def _cluster(
     ClusterAddons(
         f"{prefix}-addons-workload",
         ClusterAddonsArgs(
-            cluster_name=cluster.cluster_name, versions=_addons(cfg, WORKLOAD_ADDONS)
+            cluster_name=cluster.cluster_name, addons=WORKLOAD_ADDONS, settings=cfg.cluster
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -211,10 +209,10 @@ def _cluster(
         f"{prefix}-autoscaler",
         ClusterAutoscalerArgs(
             cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
             kubeconfig=cluster.kubeconfig,
             region=cfg.region,
             autoscaling_group_names=[nodes.asg_name],
+            settings=cfg.cluster,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -223,9 +221,8 @@ def _cluster(
         f"{prefix}-insights",
         ContainerInsightsArgs(
             cluster_name=cluster.cluster_name,
-            addon_version=cfg.cluster.addon_versions[OBSERVABILITY_ADDON],
             logs_kms_key_arn=logs_key.key_arn,
-            log_retention_days=cfg.cluster.log_retention_days,
+            settings=cfg.cluster,
         ),
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
@@ -323,8 +320,7 @@ def _backup_jobs(
                 outputs.LOGICAL_BACKUP_KMS_KEY_ARN: logical_backups.kms_key_arn,
                 outputs.BACKUP_RPO_SECONDS: str(cfg.backup.rpo_minutes * 60),
             },
-            backup_schedule=cfg.backup.logical_schedule,
-            status_schedule=cfg.backup.status_schedule,
+            settings=cfg.backup,
         ),
         opts=pulumi.ResourceOptions(depends_on=[workload]),
     )
@@ -347,12 +343,30 @@ def _export(
     monitoring: PlatformMonitoring,
 ) -> None:
     """The stack outputs hrmsctl and operators read (keys in stacks/outputs.py)."""
-    # Exports
     exports: dict[str, object] = {
         outputs.VPC_ID: network.vpc_id,
         outputs.PRIVATE_SUBNET_IDS: network.private_subnet_ids,
         outputs.ISOLATED_SUBNET_IDS: network.isolated_subnet_ids,
         outputs.LOGS_KMS_KEY_ARN: logs_key.key_arn,
+        **_data_exports(cfg, database, backups, logical_backups, cache),
+        **_compute_exports(cfg, cluster, nodes, registry, nlb),
+        **_app_exports(cfg, deployed, edge, monitoring),
+    }
+    if backups.copy_vault_arn is not None:
+        exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
+    for key, value in exports.items():
+        pulumi.export(key, value)
+
+
+def _data_exports(
+    cfg: StackConfig,
+    database: PostgresDatabase,
+    backups: DatabaseBackups,
+    logical_backups: LogicalBackupBucket,
+    cache: RateLimitCache,
+) -> dict[str, object]:
+    """The database, its backups and the cache."""
+    return {
         outputs.DB_INSTANCE_IDENTIFIER: database.instance_identifier,
         outputs.DB_INSTANCE_ARN: database.instance_arn,
         outputs.DB_ADDRESS: database.address,
@@ -372,6 +386,18 @@ def _export(
         outputs.CACHE_REPLICATION_GROUP_ID: cache.replication_group_id,
         outputs.CACHE_ENDPOINT: cache.primary_endpoint_address,
         outputs.CACHE_AUTH_SECRET_ARN: cache.auth_secret_arn,
+    }
+
+
+def _compute_exports(
+    cfg: StackConfig,
+    cluster: EksCluster,
+    nodes: NodeGroup,
+    registry: ImageRegistry,
+    nlb: InternalLoadBalancer,
+) -> dict[str, object]:
+    """The cluster, its nodes, the image registry and the internal load balancer."""
+    return {
         outputs.CLUSTER_NAME: cluster.cluster_name,
         outputs.CLUSTER_ENDPOINT: cluster.endpoint,
         outputs.CLUSTER_VERSION: cfg.cluster.kubernetes_version,
@@ -387,6 +413,16 @@ def _export(
         outputs.TARGET_GROUP_ARN: nlb.target_group_arn,
         outputs.TARGET_GROUP_ARN_SUFFIX: nlb.target_group_arn_suffix,
     }
+
+
+def _app_exports(
+    cfg: StackConfig,
+    deployed: tuple[HrmsWorkload, pulumi.Output[str]] | None,
+    edge: TenantEdge,
+    monitoring: PlatformMonitoring,
+) -> dict[str, object]:
+    """The workload (when deployed), the tenant edge and the alerting."""
+    exports: dict[str, object] = {}
     if deployed is not None:
         workload, image = deployed
         exports.update(
@@ -410,10 +446,7 @@ def _export(
             outputs.DASHBOARD_NAME: monitoring.dashboard_name,
         }
     )
-    if backups.copy_vault_arn is not None:
-        exports[outputs.BACKUP_COPY_VAULT_ARN] = backups.copy_vault_arn
-    for key, value in exports.items():
-        pulumi.export(key, value)
+    return exports
 
 
 def _workload(
@@ -482,7 +515,3 @@ def _workload(
         opts=pulumi.ResourceOptions(depends_on=[nodes]),
     )
     return workload, image
-
-
-def _addons(cfg: StackConfig, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: cfg.cluster.addon_versions[name] for name in names}

@@ -85,21 +85,7 @@ class RateLimitCache(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        subnet_group = aws.elasticache.SubnetGroup(
-            f"{name}-subnets",
-            subnet_ids=list(args.subnet_ids),
-            description=f"Subnets of {name}",
-            opts=child,
-        )
-        security_group = client_only_security_group(
-            name,
-            vpc_id=args.vpc_id,
-            client_security_group_id=args.client_security_group_id,
-            port=REDIS_PORT,
-            description=f"{name}: only the cluster nodes may connect",
-            rule_description="Redis protocol (TLS) from the EKS nodes",
-            opts=child,
-        )
+        subnet_group, security_group = self._network_access(name, args)
         slow_log = encrypted_log_group(
             f"{name}-slow-log",
             log_group_name=f"/hrms/elasticache/{name}/slow-log",
@@ -156,3 +142,25 @@ class RateLimitCache(pulumi.ComponentResource):
                 "auth_secret_arn": token.secret_arn,
             }
         )
+
+    def _network_access(
+        self, name: str, args: RateLimitCacheArgs
+    ) -> tuple[aws.elasticache.SubnetGroup, aws.ec2.SecurityGroup]:
+        """Its subnets, and a security group only the cluster nodes may connect through."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description=f"Subnets of {name}",
+            opts=child,
+        )
+        security_group = client_only_security_group(
+            name,
+            vpc_id=args.vpc_id,
+            client_security_group_id=args.client_security_group_id,
+            port=REDIS_PORT,
+            description=f"{name}: only the cluster nodes may connect",
+            rule_description="Redis protocol (TLS) from the EKS nodes",
+            opts=child,
+        )
+        return subnet_group, security_group

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.cluster.insights import OBSERVABILITY_ADDON
 from infra.ordering import explicit_dependencies
+
+if TYPE_CHECKING:
+    # Imported for typing only: infra.cluster.eks imports this module for REQUIRED_ADDONS.
+    from infra.cluster.eks import ClusterSettings
 
 # Installed before the nodes join (they cannot become Ready without the CNI) ...
 NODE_BOOTSTRAP_ADDONS: tuple[str, ...] = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -29,12 +32,15 @@ ADDON_CONFIGURATION: dict[str, dict[str, Any]] = {"vpc-cni": {"enableNetworkPoli
 @dataclass(frozen=True, kw_only=True)
 class ClusterAddonsArgs:
     cluster_name: pulumi.Input[str]
-    versions: Mapping[str, str]
+    # Which add-ons this phase installs (NODE_BOOTSTRAP_ADDONS or WORKLOAD_ADDONS), at the
+    # versions pinned in settings.addon_versions (ClusterSettings checks the pins).
+    addons: tuple[str, ...]
+    settings: ClusterSettings
 
     def __post_init__(self) -> None:
-        unpinned = [n for n, v in self.versions.items() if not v.startswith("v")]
-        if unpinned:
-            raise ValueError(f"add-on versions must be pinned (vX.Y.Z-eksbuild.N): {unpinned}")
+        unknown = sorted(set(self.addons) - set(self.settings.addon_versions))
+        if unknown:
+            raise ValueError(f"add-ons without a pinned version: {unknown}")
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -48,7 +54,8 @@ class ClusterAddons(pulumi.ComponentResource):
         # The install phase (before or after the nodes) is the caller's depends_on; the
         # add-ons themselves must wait for it, not just the component.
         after = explicit_dependencies(opts)
-        for addon, version in sorted(args.versions.items()):
+        versions = {addon: args.settings.addon_versions[addon] for addon in args.addons}
+        for addon, version in sorted(versions.items()):
             resource = aws.eks.Addon(
                 f"{name}-{addon}",
                 cluster_name=args.cluster_name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +22,10 @@ from infra.aws_context import aws_context
 from infra.cluster.insights import pod_identity_trust_policy
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
+
+if TYPE_CHECKING:
+    # Imported for typing only: infra.cluster.eks imports this module for IMAGE_MINOR.
+    from infra.cluster.eks import ClusterSettings
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -172,18 +176,14 @@ NAMESPACE_RULES: tuple[k8s.rbac.v1.PolicyRuleArgs, ...] = (
 @dataclass(frozen=True, kw_only=True)
 class ClusterAutoscalerArgs:
     cluster_name: pulumi.Input[str]
-    kubernetes_version: str
     kubeconfig: pulumi.Input[str]
     region: str
     # The node groups' Auto Scaling groups: tagged for discovery and for the IAM condition.
     autoscaling_group_names: Sequence[pulumi.Input[str]]
+    # Its kubernetes_version is the image's minor: ClusterSettings checks that.
+    settings: ClusterSettings
 
     def __post_init__(self) -> None:
-        if self.kubernetes_version != IMAGE_MINOR:
-            raise ValueError(
-                f"the Cluster Autoscaler image is {IMAGE_MINOR}.x but the cluster runs "
-                f"{self.kubernetes_version}: its minor must match the cluster's; bump IMAGE"
-            )
         if not self.autoscaling_group_names:
             raise ValueError("at least one Auto Scaling group to scale is required")
 
@@ -207,6 +207,75 @@ def _probe(**timing: Any) -> k8s.core.v1.ProbeArgs:
     )
 
 
+def _meta(namespaced: bool = True) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(
+        name=NAME, namespace=NAMESPACE if namespaced else None, labels=LABELS
+    )
+
+
+SELECTOR = {"app.kubernetes.io/name": NAME}
+
+
+def _container(cluster_name: pulumi.Output[str], region: str) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name=NAME,
+        image=IMAGE,
+        command=["./cluster-autoscaler"],
+        args=cluster_name.apply(autoscaler_args),
+        env=[
+            # IMDS is out of reach for pods (hop limit 1): the region must be given.
+            k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=region),
+            k8s.core.v1.EnvVarArgs(name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"),
+        ],
+        ports=[
+            k8s.core.v1.ContainerPortArgs(name="http", container_port=HTTP_PORT, protocol="TCP")
+        ],
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
+            limits={"memory": MEMORY_REQUEST},
+        ),
+        security_context=_security_context(),
+        readiness_probe=_probe(period_seconds=10, failure_threshold=3),
+        liveness_probe=_probe(initial_delay_seconds=30, period_seconds=30, failure_threshold=3),
+    )
+
+
+def _deployment_spec(
+    cluster_name: pulumi.Output[str], region: str
+) -> k8s.apps.v1.DeploymentSpecArgs:
+    return k8s.apps.v1.DeploymentSpecArgs(
+        # Leader election: one acts, the other takes over if its node goes.
+        replicas=REPLICAS,
+        revision_history_limit=3,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SELECTOR),
+        template=k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=LABELS),
+            spec=k8s.core.v1.PodSpecArgs(
+                service_account_name=SERVICE_ACCOUNT,
+                # It talks to the API server with this token.
+                automount_service_account_token=True,
+                priority_class_name="system-cluster-critical",
+                security_context=k8s.core.v1.PodSecurityContextArgs(
+                    run_as_non_root=True,
+                    run_as_user=65534,
+                    run_as_group=65534,
+                    seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                ),
+                topology_spread_constraints=[
+                    k8s.core.v1.TopologySpreadConstraintArgs(
+                        max_skew=1,
+                        topology_key=key,
+                        when_unsatisfiable="ScheduleAnyway",
+                        label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SELECTOR),
+                    )
+                    for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+                ],
+                containers=[_container(cluster_name, region)],
+            ),
+        ),
+    )
+
+
 class ClusterAutoscaler(pulumi.ComponentResource):
     """Install it after the node group: its pods need a node, and its tags need the group."""
 
@@ -217,13 +286,51 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("hrms:cluster:ClusterAutoscaler", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        ctx = aws_context(pulumi.InvokeOptions(parent=self))
         cluster_name = pulumi.Output.from_input(args.cluster_name)
+        self._tag_groups(name, cluster_name, args.autoscaling_group_names)
+        role, policy, association = self._identity(name, cluster_name)
 
-        # Discovery tags on the groups themselves, not on instances (propagate_at_launch
-        # false): the nodes need none of them.
-        for index, group_name in enumerate(args.autoscaling_group_names):
+        # Its own provider, waiting for what the caller ordered first (the nodes).
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=args.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
+        )
+        rbac = self._rbac(name, provider)
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=_meta(),
+            spec=_deployment_spec(cluster_name, args.region),
+            # Credentials and permissions exist before the first pod asks for them.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[*rbac, association, policy]
+            ),
+        )
+        # Node drains (upgrades, its own scale-down) keep one replica running.
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=_meta(),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SELECTOR),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+
+        self.role_arn = role.arn
+        self.deployment_name = deployment.metadata.apply(lambda m: m.name or NAME)
+        self.register_outputs({"role_arn": role.arn, "deployment_name": self.deployment_name})
+
+    def _tag_groups(
+        self,
+        name: str,
+        cluster_name: pulumi.Output[str],
+        group_names: Sequence[pulumi.Input[str]],
+    ) -> None:
+        """Discovery tags on the groups themselves, not on instances (propagate_at_launch
+        false): the nodes need none of them."""
+        for index, group_name in enumerate(group_names):
             for purpose, key, value in (
                 ("enabled", pulumi.Output.from_input(ENABLED_TAG), "true"),
                 ("owned", cluster_name.apply(cluster_tag), OWNED),
@@ -232,9 +339,15 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                     f"{name}-asg-{index}-{purpose}",
                     autoscaling_group_name=group_name,
                     tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
 
+    def _identity(
+        self, name: str, cluster_name: pulumi.Output[str]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy, aws.eks.PodIdentityAssociation]:
+        """The AWS role its service account assumes through Pod Identity."""
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = aws_context(pulumi.InvokeOptions(parent=self))
         role = aws.iam.Role(
             f"{name}-role",
             description=f"Cluster Autoscaler ({NAMESPACE}/{SERVICE_ACCOUNT}) via Pod Identity",
@@ -263,35 +376,25 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             role_arn=role.arn,
             opts=child,
         )
+        return role, policy, association
 
-        # Its own provider, waiting for what the caller ordered first (the nodes).
-        provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=args.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=explicit_dependencies(opts)),
-        )
+    def _rbac(self, name: str, provider: k8s.Provider) -> list[pulumi.Resource]:
+        """Its ServiceAccount and the roles bound to it; returns what the pods wait for."""
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-
-        def meta(namespaced: bool = True) -> k8s.meta.v1.ObjectMetaArgs:
-            return k8s.meta.v1.ObjectMetaArgs(
-                name=NAME, namespace=NAMESPACE if namespaced else None, labels=LABELS
-            )
-
-        service_account = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=meta(), opts=k8s_opts)
+        service_account = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=_meta(), opts=k8s_opts)
         cluster_role = k8s.rbac.v1.ClusterRole(
-            f"{name}-clusterrole", metadata=meta(False), rules=list(CLUSTER_RULES), opts=k8s_opts
+            f"{name}-clusterrole", metadata=_meta(False), rules=list(CLUSTER_RULES), opts=k8s_opts
         )
         namespace_role = k8s.rbac.v1.Role(
-            f"{name}-namespace-role", metadata=meta(), rules=list(NAMESPACE_RULES), opts=k8s_opts
+            f"{name}-namespace-role", metadata=_meta(), rules=list(NAMESPACE_RULES), opts=k8s_opts
         )
         subject = k8s.rbac.v1.SubjectArgs(
             kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE
         )
-        bindings = [
+        bindings: list[pulumi.Resource] = [
             k8s.rbac.v1.ClusterRoleBinding(
                 f"{name}-clusterrolebinding",
-                metadata=meta(False),
+                metadata=_meta(False),
                 role_ref=k8s.rbac.v1.RoleRefArgs(
                     api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=NAME
                 ),
@@ -302,7 +405,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             ),
             k8s.rbac.v1.RoleBinding(
                 f"{name}-rolebinding",
-                metadata=meta(),
+                metadata=_meta(),
                 role_ref=k8s.rbac.v1.RoleRefArgs(
                     api_group="rbac.authorization.k8s.io", kind="Role", name=NAME
                 ),
@@ -312,89 +415,4 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                 ),
             ),
         ]
-
-        selector = {"app.kubernetes.io/name": NAME}
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=meta(),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                # Leader election: one acts, the other takes over if its node goes.
-                replicas=REPLICAS,
-                revision_history_limit=3,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=LABELS),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=SERVICE_ACCOUNT,
-                        # It talks to the API server with this token.
-                        automount_service_account_token=True,
-                        priority_class_name="system-cluster-critical",
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=65534,
-                            run_as_group=65534,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
-                        topology_spread_constraints=[
-                            k8s.core.v1.TopologySpreadConstraintArgs(
-                                max_skew=1,
-                                topology_key=key,
-                                when_unsatisfiable="ScheduleAnyway",
-                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                            )
-                            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                        ],
-                        containers=[
-                            k8s.core.v1.ContainerArgs(
-                                name=NAME,
-                                image=IMAGE,
-                                command=["./cluster-autoscaler"],
-                                args=cluster_name.apply(autoscaler_args),
-                                env=[
-                                    # IMDS is out of reach for pods (hop limit 1): the region
-                                    # must be given.
-                                    k8s.core.v1.EnvVarArgs(name="AWS_REGION", value=args.region),
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"
-                                    ),
-                                ],
-                                ports=[
-                                    k8s.core.v1.ContainerPortArgs(
-                                        name="http", container_port=HTTP_PORT, protocol="TCP"
-                                    )
-                                ],
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
-                                    limits={"memory": MEMORY_REQUEST},
-                                ),
-                                security_context=_security_context(),
-                                readiness_probe=_probe(period_seconds=10, failure_threshold=3),
-                                liveness_probe=_probe(
-                                    initial_delay_seconds=30, period_seconds=30, failure_threshold=3
-                                ),
-                            )
-                        ],
-                    ),
-                ),
-            ),
-            # Credentials and permissions exist before the first pod asks for them.
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=provider,
-                depends_on=[service_account, *bindings, association, policy],
-            ),
-        )
-        # Node drains (upgrades, its own scale-down) keep one replica running.
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=meta(),
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-            ),
-            opts=k8s_opts,
-        )
-
-        self.role_arn = role.arn
-        self.deployment_name = deployment.metadata.apply(lambda m: m.name or NAME)
-        self.register_outputs({"role_arn": role.arn, "deployment_name": self.deployment_name})
+        return [service_account, *bindings]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws_context import aws_context
+from infra.aws_context import AwsContext, aws_context
 from infra.cluster.addons import REQUIRED_ADDONS
 from infra.cluster.autoscaler import IMAGE_MINOR as AUTOSCALER_MINOR
 from infra.iam import assume_role_policy, managed_policy_arn
@@ -144,6 +144,21 @@ def kubeconfig(*, cluster_name: str, endpoint: str, ca_data: str, region: str) -
     )
 
 
+def _vpc_config(args: EksClusterArgs) -> aws.eks.ClusterVpcConfigArgs:
+    """Private endpoint always; the public one only if enabled, and then only from the
+    allowed CIDRs."""
+    return aws.eks.ClusterVpcConfigArgs(
+        subnet_ids=list(args.subnet_ids),
+        endpoint_private_access=True,
+        endpoint_public_access=args.settings.endpoint_public_access,
+        public_access_cidrs=(
+            list(args.settings.public_access_cidrs)
+            if args.settings.endpoint_public_access
+            else None
+        ),
+    )
+
+
 class EksCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
@@ -168,19 +183,7 @@ class EksCluster(pulumi.ComponentResource):
             EncryptionKeyArgs(description=f"Envelope encryption of {args.cluster_name} secrets"),
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
-            opts=child,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-role-policy",
-            role=role.name,
-            policy_arn=ctx.partition.apply(
-                lambda p: managed_policy_arn(p, "AmazonEKSClusterPolicy")
-            ),
-            opts=child,
-        )
+        role, attachment = self._service_role(name, ctx)
         log_group = encrypted_log_group(
             f"{name}-control-plane-logs",
             log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
@@ -193,16 +196,7 @@ class EksCluster(pulumi.ComponentResource):
             name=args.cluster_name,
             version=args.settings.kubernetes_version,
             role_arn=role.arn,
-            vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=list(args.subnet_ids),
-                endpoint_private_access=True,
-                endpoint_public_access=args.settings.endpoint_public_access,
-                public_access_cidrs=(
-                    list(args.settings.public_access_cidrs)
-                    if args.settings.endpoint_public_access
-                    else None
-                ),
-            ),
+            vpc_config=_vpc_config(args),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.key_arn),
                 resources=["secrets"],
@@ -250,3 +244,23 @@ class EksCluster(pulumi.ComponentResource):
                 "oidc_provider_arn": oidc.arn,
             }
         )
+
+    def _service_role(
+        self, name: str, ctx: AwsContext
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """The role the control plane manages cluster resources with."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-role-policy",
+            role=role.name,
+            policy_arn=ctx.partition.apply(
+                lambda p: managed_policy_arn(p, "AmazonEKSClusterPolicy")
+            ),
+            opts=child,
+        )
+        return role, attachment

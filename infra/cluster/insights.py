@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -13,6 +14,10 @@ from infra.aws_context import aws_context
 from infra.iam import managed_policy_for, policy_document
 from infra.logs import encrypted_log_group
 from infra.ordering import explicit_dependencies
+
+if TYPE_CHECKING:
+    # Imported for typing only: infra.cluster.eks imports this package's add-on list.
+    from infra.cluster.eks import ClusterSettings
 
 OBSERVABILITY_ADDON = "amazon-cloudwatch-observability"
 AGENT_NAMESPACE = "amazon-cloudwatch"
@@ -74,18 +79,10 @@ def pod_identity_trust_policy(*, cluster_name: str, namespace: str, service_acco
 @dataclass(frozen=True, kw_only=True)
 class ContainerInsightsArgs:
     cluster_name: pulumi.Input[str]
-    addon_version: str
     logs_kms_key_arn: pulumi.Input[str]
-    log_retention_days: int
-
-    def __post_init__(self) -> None:
-        if not self.addon_version.startswith("v"):
-            raise ValueError(
-                f"{OBSERVABILITY_ADDON} version must be pinned (vX.Y.Z-eksbuild.N), "
-                f"got {self.addon_version!r}"
-            )
-        if self.log_retention_days < 1:
-            raise ValueError("log_retention_days must be at least 1")
+    # The add-on's pinned version (addon_versions) and log_retention_days; ClusterSettings
+    # checks both.
+    settings: ClusterSettings
 
 
 class ContainerInsights(pulumi.ComponentResource):
@@ -113,7 +110,7 @@ class ContainerInsights(pulumi.ComponentResource):
             encrypted_log_group(
                 f"{name}-logs-{stream}",
                 log_group_name=cluster_name.apply(partial(log_group_name, stream=stream)),
-                retention_days=args.log_retention_days,
+                retention_days=args.settings.log_retention_days,
                 kms_key_arn=args.logs_kms_key_arn,
                 opts=child,
             )
@@ -154,7 +151,7 @@ class ContainerInsights(pulumi.ComponentResource):
             f"{name}-addon",
             cluster_name=cluster_name,
             addon_name=OBSERVABILITY_ADDON,
-            addon_version=args.addon_version,
+            addon_version=args.settings.addon_versions[OBSERVABILITY_ADDON],
             configuration_values=json.dumps(AGENT_CONFIGURATION, sort_keys=True),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",

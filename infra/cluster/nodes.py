@@ -50,9 +50,57 @@ class NodeGroup(pulumi.ComponentResource):
         self, name: str, args: NodeGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("hrms:cluster:NodeGroup", name, None, opts)
+        role, attachments = self._role(name)
+        security_group = self._security_group(name, args)
+        volume_key, template = self._launch_template(name, args, security_group)
+        group = aws.eks.NodeGroup(
+            f"{name}-group",
+            cluster_name=args.cluster_name,
+            version=args.settings.kubernetes_version,
+            node_role_arn=role.arn,
+            subnet_ids=list(args.subnet_ids),
+            instance_types=list(args.settings.node_instance_types),
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type="ON_DEMAND",
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args.settings.node_min_size,
+                max_size=args.settings.node_max_size,
+                desired_size=args.settings.node_desired_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels=dict(args.labels),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Nodes join only once what the caller ordered first (the CNI add-ons) exists.
+                depends_on=[*attachments, *explicit_dependencies(opts)],
+                # The autoscaler owns the running size once the group exists. The path is
+                # the engine's (camelCase): the SDK renames only whole top-level names, and
+                # a snake_case nested path would silently match nothing.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+        self.node_group_name = group.node_group_name
+        self.node_security_group_id = security_group.id
+        self.node_role_arn = role.arn
+        self.volume_kms_key_arn = volume_key.key_arn
+        self.launch_template_id = template.id
+        self.asg_name = group.resources.apply(_first_asg_name)
+        self.register_outputs(
+            {
+                "node_group_name": group.node_group_name,
+                "node_security_group_id": security_group.id,
+                "asg_name": self.asg_name,
+            }
+        )
+
+    def _role(self, name: str) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+        """The instance role with the managed policies nodes need to join and pull images."""
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
-
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
@@ -67,7 +115,10 @@ class NodeGroup(pulumi.ComponentResource):
             )
             for policy in NODE_ROLE_POLICIES
         ]
+        return role, attachments
 
+    def _security_group(self, name: str, args: NodeGroupArgs) -> aws.ec2.SecurityGroup:
+        child = pulumi.ResourceOptions(parent=self)
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
@@ -104,7 +155,13 @@ class NodeGroup(pulumi.ComponentResource):
             description="AWS APIs without an endpoint, through NAT",
             opts=child,
         )
+        return security_group
 
+    def _launch_template(
+        self, name: str, args: NodeGroupArgs, security_group: aws.ec2.SecurityGroup
+    ) -> tuple[EncryptionKey, aws.ec2.LaunchTemplate]:
+        """IMDSv2-only instances on encrypted gp3 root volumes under their own key."""
+        child = pulumi.ResourceOptions(parent=self)
         # The volume key's policy names the Auto Scaling service-linked role, and KMS refuses
         # a policy naming a role that does not exist. Auto Scaling creates it only on first
         # use, after the key; the account bootstrap creates it (infra/account.py).
@@ -149,49 +206,7 @@ class NodeGroup(pulumi.ComponentResource):
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
             opts=child,
         )
-        group = aws.eks.NodeGroup(
-            f"{name}-group",
-            cluster_name=args.cluster_name,
-            version=args.settings.kubernetes_version,
-            node_role_arn=role.arn,
-            subnet_ids=list(args.subnet_ids),
-            instance_types=list(args.settings.node_instance_types),
-            ami_type="AL2023_x86_64_STANDARD",
-            capacity_type="ON_DEMAND",
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=args.settings.node_min_size,
-                max_size=args.settings.node_max_size,
-                desired_size=args.settings.node_desired_size,
-            ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=template.id, version=template.latest_version.apply(str)
-            ),
-            labels=dict(args.labels),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # Nodes join only once what the caller ordered first (the CNI add-ons) exists.
-                depends_on=[*attachments, *explicit_dependencies(opts)],
-                # The autoscaler owns the running size once the group exists. The path is
-                # the engine's (camelCase): the SDK renames only whole top-level names, and
-                # a snake_case nested path would silently match nothing.
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
-        )
-
-        self.node_group_name = group.node_group_name
-        self.node_security_group_id = security_group.id
-        self.node_role_arn = role.arn
-        self.volume_kms_key_arn = volume_key.key_arn
-        self.launch_template_id = template.id
-        self.asg_name = group.resources.apply(_first_asg_name)
-        self.register_outputs(
-            {
-                "node_group_name": group.node_group_name,
-                "node_security_group_id": security_group.id,
-                "asg_name": self.asg_name,
-            }
-        )
+        return volume_key, template
 
 
 def _first_asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource] | None) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws_context import aws_context
+from infra.aws_context import AwsContext, aws_context
 from infra.iam import assume_role_policy, managed_policy_for
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.settings import SettingError, matching, within
@@ -109,8 +109,34 @@ class DatabaseBackups(pulumi.ComponentResource):
             opts=child,
         )
 
-        copy_actions: list[aws.backup.PlanRuleCopyActionArgs] = []
         self.copy_vault_arn = None
+        copy_actions = self._copy_actions(name, args)
+        plan = self._plan(name, args, vault, copy_actions)
+        role, attachments = self._role(name, ctx)
+        aws.backup.Selection(
+            f"{name}-selection",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[args.db_instance_arn],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        testing_plan = self._restore_testing(name, args, vault, role, attachments)
+
+        self.vault_arn = vault.arn
+        self.vault_name = vault.name
+        self.plan_id = plan.id
+        self.restore_testing_plan_name = testing_plan.name
+        self.role_arn = role.arn
+        self.register_outputs(
+            {"vault_arn": vault.arn, "plan_id": plan.id, "restore_testing": testing_plan.name}
+        )
+
+    def _copy_actions(
+        self, name: str, args: DatabaseBackupsArgs
+    ) -> list[aws.backup.PlanRuleCopyActionArgs]:
+        """A vault under its own key in the copy region, if any, and the rule's copy there."""
+        child = pulumi.ResourceOptions(parent=self)
+        copy_actions: list[aws.backup.PlanRuleCopyActionArgs] = []
         if args.settings.copy_region is not None:
             copy_key = EncryptionKey(
                 f"{name}-copy-kms",
@@ -136,11 +162,20 @@ class DatabaseBackups(pulumi.ComponentResource):
                     ),
                 )
             )
+        return copy_actions
 
+    def _plan(
+        self,
+        name: str,
+        args: DatabaseBackupsArgs,
+        vault: aws.backup.Vault,
+        copy_actions: list[aws.backup.PlanRuleCopyActionArgs],
+    ) -> aws.backup.Plan:
+        child = pulumi.ResourceOptions(parent=self)
         # Snapshot rule, not continuous backup: RDS's own automated backups already give
         # point-in-time recovery, and continuous backup would take over (and fight with)
         # the instance's backup_retention_period.
-        plan = aws.backup.Plan(
+        return aws.backup.Plan(
             f"{name}-plan",
             rules=[
                 aws.backup.PlanRuleArgs(
@@ -157,6 +192,12 @@ class DatabaseBackups(pulumi.ComponentResource):
             ],
             opts=child,
         )
+
+    def _role(
+        self, name: str, ctx: AwsContext
+    ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+        """The role AWS Backup backs up and test-restores with."""
+        child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=assume_role_policy("backup.amazonaws.com"),
@@ -171,14 +212,17 @@ class DatabaseBackups(pulumi.ComponentResource):
             )
             for policy in BACKUP_ROLE_POLICIES
         ]
-        aws.backup.Selection(
-            f"{name}-selection",
-            plan_id=plan.id,
-            iam_role_arn=role.arn,
-            resources=[args.db_instance_arn],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
-        )
+        return role, attachments
 
+    def _restore_testing(
+        self,
+        name: str,
+        args: DatabaseBackupsArgs,
+        vault: aws.backup.Vault,
+        role: aws.iam.Role,
+        attachments: list[aws.iam.RolePolicyAttachment],
+    ) -> aws.backup.RestoreTestingPlan:
+        child = pulumi.ResourceOptions(parent=self)
         # A restore that has never been tested is not a backup: AWS Backup restores the
         # latest recovery point on a schedule and deletes it after the validation window.
         testing_plan = aws.backup.RestoreTestingPlan(
@@ -209,12 +253,4 @@ class DatabaseBackups(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
-
-        self.vault_arn = vault.arn
-        self.vault_name = vault.name
-        self.plan_id = plan.id
-        self.restore_testing_plan_name = testing_plan.name
-        self.role_arn = role.arn
-        self.register_outputs(
-            {"vault_arn": vault.arn, "plan_id": plan.id, "restore_testing": testing_plan.name}
-        )
+        return testing_plan

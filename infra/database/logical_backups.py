@@ -110,6 +110,19 @@ class LogicalBackupBucket(pulumi.ComponentResource):
             policy=bucket.arn.apply(tls_only_policy),
             opts=child,
         )
+        self._lifecycle(name, args, bucket)
+
+        # An S3 bucket's id is its name (and is known to previews even when autonamed).
+        self.bucket_name = bucket.id
+        self.bucket_arn = bucket.arn
+        self.kms_key_arn = key.key_arn
+        self.register_outputs(
+            {"bucket_name": bucket.id, "bucket_arn": bucket.arn, "kms_key_arn": key.key_arn}
+        )
+
+    def _lifecycle(self, name: str, args: LogicalBackupBucketArgs, bucket: aws.s3.Bucket) -> None:
+        """Dumps expire after their retention, overwritten versions after theirs."""
+        child = pulumi.ResourceOptions(parent=self)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
@@ -131,12 +144,4 @@ class LogicalBackupBucket(pulumi.ComponentResource):
                 )
             ],
             opts=child,
-        )
-
-        # An S3 bucket's id is its name (and is known to previews even when autonamed).
-        self.bucket_name = bucket.id
-        self.bucket_arn = bucket.arn
-        self.kms_key_arn = key.key_arn
-        self.register_outputs(
-            {"bucket_name": bucket.id, "bucket_arn": bucket.arn, "kms_key_arn": key.key_arn}
         )

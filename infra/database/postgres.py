@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws_context import aws_context
+from infra.aws_context import AwsContext, aws_context
 from infra.iam import assume_role_policy, managed_policy_arn
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
@@ -140,7 +140,47 @@ class PostgresDatabase(pulumi.ComponentResource):
             rule_description="PostgreSQL from the EKS nodes",
             opts=child,
         )
-        parameters = aws.rds.ParameterGroup(
+        parameters = self._parameter_group(name, args)
+        monitoring_role, monitoring_policy = self._monitoring_role(name, ctx)
+        log_groups = self._log_groups(name, args)
+        instance = self._instance(
+            name,
+            args,
+            key=key,
+            subnet_group=subnet_group,
+            security_group=security_group,
+            parameters=parameters,
+            monitoring_role=monitoring_role,
+            # RDS rejects a monitoring role it cannot yet use for enhanced monitoring.
+            after=[*log_groups, monitoring_policy],
+        )
+
+        self.instance_identifier = instance.identifier
+        self.instance_arn = instance.arn
+        self.resource_id = instance.resource_id
+        self.address = instance.address
+        self.port = instance.port
+        self.database_name = args.database_name
+        self.security_group_id = security_group.id
+        self.subnet_group_name = subnet_group.name
+        # A restore lands in the default parameter group (no forced TLS) unless given this.
+        self.parameter_group_name = parameters.name
+        self.kms_key_arn = key.key_arn
+        self.master_user_secret_arn = instance.master_user_secrets.apply(
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        )
+        self.register_outputs(
+            {
+                "instance_identifier": instance.identifier,
+                "instance_arn": instance.arn,
+                "address": instance.address,
+                "master_user_secret_arn": self.master_user_secret_arn,
+            }
+        )
+
+    def _parameter_group(self, name: str, args: PostgresDatabaseArgs) -> aws.rds.ParameterGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.rds.ParameterGroup(
             f"{name}-params",
             family=parameter_family(args.settings.engine_version),
             description=f"TLS-only, slow statement logging for {args.identifier}",
@@ -156,6 +196,12 @@ class PostgresDatabase(pulumi.ComponentResource):
             ],
             opts=child,
         )
+
+    def _monitoring_role(
+        self, name: str, ctx: AwsContext
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """The role enhanced monitoring publishes OS metrics with."""
+        child = pulumi.ResourceOptions(parent=self)
         monitoring_role = aws.iam.Role(
             f"{name}-monitoring-role",
             assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
@@ -169,9 +215,13 @@ class PostgresDatabase(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        return monitoring_role, monitoring_policy
+
+    def _log_groups(self, name: str, args: PostgresDatabaseArgs) -> list[aws.cloudwatch.LogGroup]:
+        child = pulumi.ResourceOptions(parent=self)
         # Created up front so exported logs get our retention and key rather than the
         # never-expiring group RDS would create on first export.
-        log_groups = [
+        return [
             encrypted_log_group(
                 f"{name}-log-{export}",
                 log_group_name=f"/aws/rds/instance/{args.identifier}/{export}",
@@ -182,7 +232,19 @@ class PostgresDatabase(pulumi.ComponentResource):
             for export in LOG_EXPORTS
         ]
 
-        instance = aws.rds.Instance(
+    def _instance(
+        self,
+        name: str,
+        args: PostgresDatabaseArgs,
+        *,
+        key: EncryptionKey,
+        subnet_group: aws.rds.SubnetGroup,
+        security_group: aws.ec2.SecurityGroup,
+        parameters: aws.rds.ParameterGroup,
+        monitoring_role: aws.iam.Role,
+        after: list[pulumi.Resource],
+    ) -> aws.rds.Instance:
+        return aws.rds.Instance(
             f"{name}-instance",
             identifier=args.identifier,
             engine="postgres",
@@ -224,35 +286,11 @@ class PostgresDatabase(pulumi.ComponentResource):
             allow_major_version_upgrade=False,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             apply_immediately=False,
-            # RDS rejects a monitoring role it cannot yet use for enhanced monitoring.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*log_groups, monitoring_policy],
+                depends_on=after,
                 # Where AWS refuses to delete the instance, Pulumi refuses to plan it too:
                 # `pulumi destroy` or a replacing change stops before touching the data.
                 protect=args.settings.deletion_protection,
             ),
-        )
-
-        self.instance_identifier = instance.identifier
-        self.instance_arn = instance.arn
-        self.resource_id = instance.resource_id
-        self.address = instance.address
-        self.port = instance.port
-        self.database_name = args.database_name
-        self.security_group_id = security_group.id
-        self.subnet_group_name = subnet_group.name
-        # A restore lands in the default parameter group (no forced TLS) unless given this.
-        self.parameter_group_name = parameters.name
-        self.kms_key_arn = key.key_arn
-        self.master_user_secret_arn = instance.master_user_secrets.apply(
-            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
-        )
-        self.register_outputs(
-            {
-                "instance_identifier": instance.identifier,
-                "instance_arn": instance.arn,
-                "address": instance.address,
-                "master_user_secret_arn": self.master_user_secret_arn,
-            }
         )

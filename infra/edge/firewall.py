@@ -43,6 +43,43 @@ def _visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
     )
 
 
+def _rules(name: str, args: EdgeFirewallArgs) -> list[aws.wafv2.WebAclRuleArgs]:
+    """The per-IP rate rule first, then the managed rule groups in their order."""
+    rules = [
+        aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-ip",
+            priority=0,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    aggregate_key_type="IP",
+                    limit=args.rate_limit_per_ip,
+                    evaluation_window_sec=300,
+                )
+            ),
+            visibility_config=_visibility(f"{name}-rate-limit-per-ip"),
+        )
+    ]
+    for priority, (rule_name, group) in enumerate(MANAGED_RULE_GROUPS, start=1):
+        rules.append(
+            aws.wafv2.WebAclRuleArgs(
+                name=rule_name,
+                priority=priority * 10,
+                # "none" keeps each managed rule's own block action.
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()  # type: ignore[no-untyped-call]
+                ),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=_visibility(f"{name}-{rule_name}"),
+            )
+        )
+    return rules
+
+
 class EdgeFirewall(pulumi.ComponentResource):
     """Regional web ACL (managed rules + per-IP rate rule) associated with the stage."""
 
@@ -56,38 +93,6 @@ class EdgeFirewall(pulumi.ComponentResource):
         super().__init__("hrms:edge:EdgeFirewall", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        rules = [
-            aws.wafv2.WebAclRuleArgs(
-                name="rate-limit-per-ip",
-                priority=0,
-                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                        aggregate_key_type="IP",
-                        limit=args.rate_limit_per_ip,
-                        evaluation_window_sec=300,
-                    )
-                ),
-                visibility_config=_visibility(f"{name}-rate-limit-per-ip"),
-            )
-        ]
-        for priority, (rule_name, group) in enumerate(MANAGED_RULE_GROUPS, start=1):
-            rules.append(
-                aws.wafv2.WebAclRuleArgs(
-                    name=rule_name,
-                    priority=priority * 10,
-                    # "none" keeps each managed rule's own block action.
-                    override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
-                        none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()  # type: ignore[no-untyped-call]
-                    ),
-                    statement=aws.wafv2.WebAclRuleStatementArgs(
-                        managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                            vendor_name="AWS", name=group
-                        )
-                    ),
-                    visibility_config=_visibility(f"{name}-{rule_name}"),
-                )
-            )
         acl = aws.wafv2.WebAcl(
             f"{name}-acl",
             name=name,
@@ -96,7 +101,7 @@ class EdgeFirewall(pulumi.ComponentResource):
             default_action=aws.wafv2.WebAclDefaultActionArgs(
                 allow=aws.wafv2.WebAclDefaultActionAllowArgs()
             ),
-            rules=rules,
+            rules=_rules(name, args),
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
             ),
@@ -108,6 +113,17 @@ class EdgeFirewall(pulumi.ComponentResource):
             web_acl_arn=acl.arn,
             opts=child,
         )
+        logs = self._logging(name, args, acl)
+        self.web_acl_arn = acl.arn
+        self.web_acl_name = acl.name
+        self.log_group_name = logs.name
+        self.register_outputs({"web_acl_arn": acl.arn, "log_group_name": logs.name})
+
+    def _logging(
+        self, name: str, args: EdgeFirewallArgs, acl: aws.wafv2.WebAcl
+    ) -> aws.cloudwatch.LogGroup:
+        """Blocked and counted requests to an encrypted log group, credentials redacted."""
+        child = pulumi.ResourceOptions(parent=self)
         # WAF only delivers to log groups whose name starts with "aws-waf-logs-".
         logs = encrypted_log_group(
             f"{name}-logs",
@@ -150,7 +166,4 @@ class EdgeFirewall(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.web_acl_arn = acl.arn
-        self.web_acl_name = acl.name
-        self.log_group_name = logs.name
-        self.register_outputs({"web_acl_arn": acl.arn, "log_group_name": logs.name})
+        return logs

@@ -186,6 +186,39 @@ class ApiGateway(pulumi.ComponentResource):
         )
 
         routes = tenant_routes(args)
+        wiring, integration_settings, integration_uris = self._routes(name, args, routes, api, link)
+        deployment = self._deployment(
+            name, args, routes, api, link, wiring, integration_settings, integration_uris
+        )
+        stage, access_logs = self._stage(name, args, api, deployment)
+
+        self.rest_api_id = api.id
+        self.rest_api_name = api.name
+        self.stage_name = stage.stage_name
+        self.stage_arn = stage.arn
+        self.invoke_url = stage.invoke_url
+        self.execution_arn = stage.execution_arn
+        self.access_log_group_name = access_logs.name
+        self.register_outputs(
+            {
+                "rest_api_id": api.id,
+                "stage_name": stage.stage_name,
+                "stage_arn": stage.arn,
+                "invoke_url": stage.invoke_url,
+            }
+        )
+
+    def _routes(
+        self,
+        name: str,
+        args: ApiGatewayArgs,
+        routes: tuple[_Route, ...],
+        api: aws.apigateway.RestApi,
+        link: aws.apigateway.VpcLink,
+    ) -> tuple[list[pulumi.CustomResource], dict[str, dict[str, Any]], list[pulumi.Output[str]]]:
+        """One resource per route, and a method and VPC-link integration where it answers;
+        returns the wiring, each integration's settings and its backend URI."""
+        child = pulumi.ResourceOptions(parent=self)
         resources: dict[str, aws.apigateway.Resource] = {}
         wiring: list[pulumi.CustomResource] = []
         # Everything an integration forwards with, per route: part of the redeploy trigger.
@@ -244,6 +277,19 @@ class ApiGateway(pulumi.ComponentResource):
             integration_uris.append(uri)
             wiring += [method, integration]
 
+        return wiring, integration_settings, integration_uris
+
+    def _deployment(
+        self,
+        name: str,
+        args: ApiGatewayArgs,
+        routes: tuple[_Route, ...],
+        api: aws.apigateway.RestApi,
+        link: aws.apigateway.VpcLink,
+        wiring: list[pulumi.CustomResource],
+        integration_settings: dict[str, dict[str, Any]],
+        integration_uris: list[pulumi.Output[str]],
+    ) -> aws.apigateway.Deployment:
         # A deployment is a snapshot: redeploy whenever a route, its key requirement or
         # where and how it forwards changes (a replaced NLB or VPC link, a new backend
         # URI, timeout or parameter mapping), otherwise the stage keeps serving the old
@@ -269,7 +315,7 @@ class ApiGateway(pulumi.ComponentResource):
                 }
             )
         )
-        deployment = aws.apigateway.Deployment(
+        return aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=api.id,
             description=f"{name} routes",
@@ -277,6 +323,15 @@ class ApiGateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(wiring)),
         )
 
+    def _stage(
+        self,
+        name: str,
+        args: ApiGatewayArgs,
+        api: aws.apigateway.RestApi,
+        deployment: aws.apigateway.Deployment,
+    ) -> tuple[aws.apigateway.Stage, aws.cloudwatch.LogGroup]:
+        """The stage with its encrypted access and execution logs and default throttling."""
+        child = pulumi.ResourceOptions(parent=self)
         # Stage logging needs the account's CloudWatch role, an account singleton the
         # bootstrap owns (infra/account.py); fail now if it was never set up.
         account_role_arn(
@@ -330,19 +385,4 @@ class ApiGateway(pulumi.ComponentResource):
             ),
             opts=child,
         )
-
-        self.rest_api_id = api.id
-        self.rest_api_name = api.name
-        self.stage_name = stage.stage_name
-        self.stage_arn = stage.arn
-        self.invoke_url = stage.invoke_url
-        self.execution_arn = stage.execution_arn
-        self.access_log_group_name = access_logs.name
-        self.register_outputs(
-            {
-                "rest_api_id": api.id,
-                "stage_name": stage.stage_name,
-                "stage_arn": stage.arn,
-                "invoke_url": stage.invoke_url,
-            }
-        )
+        return stage, access_logs

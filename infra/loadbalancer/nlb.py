@@ -54,32 +54,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
         super().__init__("hrms:loadbalancer:InternalLoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Internal NLB: listener from the VPC (API Gateway VPC Link), to nodes",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-listener-from-vpc",
-            security_group_id=security_group.id,
-            cidr_ipv4=args.vpc_cidr,
-            ip_protocol="tcp",
-            from_port=args.settings.listener_port,
-            to_port=args.settings.listener_port,
-            description="Listener from inside the VPC",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-nodeport",
-            security_group_id=security_group.id,
-            cidr_ipv4=args.vpc_cidr,
-            ip_protocol="tcp",
-            from_port=args.node_port,
-            to_port=args.node_port,
-            description="Targets and health checks on the app NodePort",
-            opts=child,
-        )
+        security_group = self._security_group(name, args)
         balancer = aws.lb.LoadBalancer(
             f"{name}-nlb",
             load_balancer_type="network",
@@ -93,27 +68,7 @@ class InternalLoadBalancer(pulumi.ComponentResource):
             ip_address_type="ipv4",
             opts=child,
         )
-        target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            vpc_id=args.vpc_id,
-            target_type="instance",
-            protocol="TCP",
-            port=args.node_port,
-            deregistration_delay=30,
-            connection_termination=True,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True,
-                protocol="HTTP",
-                path=HEALTH_CHECK_PATH,
-                port="traffic-port",
-                matcher="200-399",
-                healthy_threshold=3,
-                unhealthy_threshold=3,
-                interval=10,
-                timeout=6,
-            ),
-            opts=child,
-        )
+        target_group = self._target_group(name, args)
         listener = aws.lb.Listener(
             f"{name}-listener",
             load_balancer_arn=balancer.arn,
@@ -145,4 +100,60 @@ class InternalLoadBalancer(pulumi.ComponentResource):
                 "dns_name": balancer.dns_name,
                 "target_group_arn": target_group.arn,
             }
+        )
+
+    def _security_group(self, name: str, args: InternalLoadBalancerArgs) -> aws.ec2.SecurityGroup:
+        """The listener port in from the VPC, the app NodePort out to the nodes."""
+        child = pulumi.ResourceOptions(parent=self)
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Internal NLB: listener from the VPC (API Gateway VPC Link), to nodes",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-listener-from-vpc",
+            security_group_id=security_group.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=args.settings.listener_port,
+            to_port=args.settings.listener_port,
+            description="Listener from inside the VPC",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-to-nodeport",
+            security_group_id=security_group.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=args.node_port,
+            to_port=args.node_port,
+            description="Targets and health checks on the app NodePort",
+            opts=child,
+        )
+        return security_group
+
+    def _target_group(self, name: str, args: InternalLoadBalancerArgs) -> aws.lb.TargetGroup:
+        """The nodes' NodePort, health-checked over HTTP on the app's health path."""
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.lb.TargetGroup(
+            f"{name}-tg",
+            vpc_id=args.vpc_id,
+            target_type="instance",
+            protocol="TCP",
+            port=args.node_port,
+            deregistration_delay=30,
+            connection_termination=True,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                protocol="HTTP",
+                path=HEALTH_CHECK_PATH,
+                port="traffic-port",
+                matcher="200-399",
+                healthy_threshold=3,
+                unhealthy_threshold=3,
+                interval=10,
+                timeout=6,
+            ),
+            opts=child,
         )

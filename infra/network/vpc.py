@@ -135,101 +135,13 @@ class Network(pulumi.ComponentResource):
             name, "isolated", vpc, args, args.settings.isolated_subnet_cidrs, {}
         )
 
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, opts=child)
-        aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_rt.id,
-            destination_cidr_block="0.0.0.0/0",
-            gateway_id=igw.id,
-            opts=child,
+        self._public_routes(name, vpc, igw, public)
+        nats = self._nat_gateways(name, args, igw, public)
+        private_route_table_ids = self._private_routes(name, vpc, private, nats)
+        isolated_rt = self._isolated_routes(name, vpc, isolated)
+        endpoint_sg = self._endpoints(
+            name, vpc, args, ctx, private, [*private_route_table_ids, isolated_rt.id]
         )
-        for index, subnet in enumerate(public):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-rta-{index}",
-                subnet_id=subnet.id,
-                route_table_id=public_rt.id,
-                opts=child,
-            )
-
-        nats: list[aws.ec2.NatGateway] = []
-        for index in range(args.settings.nat_gateways):
-            eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", opts=child)
-            nats.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{index}",
-                    allocation_id=eip.allocation_id,
-                    subnet_id=public[index].id,
-                    connectivity_type="public",
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-                )
-            )
-
-        private_route_table_ids: list[pulumi.Output[str]] = []
-        for index, subnet in enumerate(private):
-            # With fewer NATs than zones (staging) zones share one; prod has one per zone
-            # so losing a zone never takes egress of the others with it.
-            nat = nats[index % len(nats)]
-            rt = aws.ec2.RouteTable(f"{name}-private-rt-{index}", vpc_id=vpc.id, opts=child)
-            aws.ec2.Route(
-                f"{name}-private-default-{index}",
-                route_table_id=rt.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nat.id,
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-rta-{index}",
-                subnet_id=subnet.id,
-                route_table_id=rt.id,
-                opts=child,
-            )
-            private_route_table_ids.append(rt.id)
-
-        # Isolated subnets (databases) have no route out of the VPC at all.
-        isolated_rt = aws.ec2.RouteTable(f"{name}-isolated-rt", vpc_id=vpc.id, opts=child)
-        for index, subnet in enumerate(isolated):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-isolated-rta-{index}",
-                subnet_id=subnet.id,
-                route_table_id=isolated_rt.id,
-                opts=child,
-            )
-
-        endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg",
-            vpc_id=vpc.id,
-            description="HTTPS from inside the VPC to the interface endpoints",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-https",
-            security_group_id=endpoint_sg.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=args.settings.vpc_cidr,
-            description="HTTPS from the VPC",
-            opts=child,
-        )
-        aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint",
-            vpc_id=vpc.id,
-            service_name=endpoint_service_name(ctx.region, "s3"),
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[*private_route_table_ids, isolated_rt.id],
-            opts=child,
-        )
-        for service in INTERFACE_ENDPOINT_SERVICES:
-            aws.ec2.VpcEndpoint(
-                f"{name}-{service.replace('.', '-')}-endpoint",
-                vpc_id=vpc.id,
-                service_name=endpoint_service_name(ctx.region, service),
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=[s.id for s in private],
-                security_group_ids=[endpoint_sg.id],
-                opts=child,
-            )
 
         self._flow_logs(name, vpc, args, ctx)
 
@@ -272,6 +184,147 @@ class Network(pulumi.ComponentResource):
                 zip(cidrs, args.settings.availability_zones, strict=True)
             )
         ]
+
+    def _public_routes(
+        self,
+        name: str,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        public: list[aws.ec2.Subnet],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, opts=child)
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for index, subnet in enumerate(public):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-rta-{index}",
+                subnet_id=subnet.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
+
+    def _nat_gateways(
+        self,
+        name: str,
+        args: NetworkArgs,
+        igw: aws.ec2.InternetGateway,
+        public: list[aws.ec2.Subnet],
+    ) -> list[aws.ec2.NatGateway]:
+        child = pulumi.ResourceOptions(parent=self)
+        nats: list[aws.ec2.NatGateway] = []
+        for index in range(args.settings.nat_gateways):
+            eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", opts=child)
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{index}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=public[index].id,
+                    connectivity_type="public",
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
+        return nats
+
+    def _private_routes(
+        self,
+        name: str,
+        vpc: aws.ec2.Vpc,
+        private: list[aws.ec2.Subnet],
+        nats: list[aws.ec2.NatGateway],
+    ) -> list[pulumi.Output[str]]:
+        """One route table per private subnet, its default route through a NAT gateway."""
+        child = pulumi.ResourceOptions(parent=self)
+        private_route_table_ids: list[pulumi.Output[str]] = []
+        for index, subnet in enumerate(private):
+            # With fewer NATs than zones (staging) zones share one; prod has one per zone
+            # so losing a zone never takes egress of the others with it.
+            nat = nats[index % len(nats)]
+            rt = aws.ec2.RouteTable(f"{name}-private-rt-{index}", vpc_id=vpc.id, opts=child)
+            aws.ec2.Route(
+                f"{name}-private-default-{index}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-rta-{index}",
+                subnet_id=subnet.id,
+                route_table_id=rt.id,
+                opts=child,
+            )
+            private_route_table_ids.append(rt.id)
+        return private_route_table_ids
+
+    def _isolated_routes(
+        self, name: str, vpc: aws.ec2.Vpc, isolated: list[aws.ec2.Subnet]
+    ) -> aws.ec2.RouteTable:
+        child = pulumi.ResourceOptions(parent=self)
+        # Isolated subnets (databases) have no route out of the VPC at all.
+        isolated_rt = aws.ec2.RouteTable(f"{name}-isolated-rt", vpc_id=vpc.id, opts=child)
+        for index, subnet in enumerate(isolated):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-isolated-rta-{index}",
+                subnet_id=subnet.id,
+                route_table_id=isolated_rt.id,
+                opts=child,
+            )
+        return isolated_rt
+
+    def _endpoints(
+        self,
+        name: str,
+        vpc: aws.ec2.Vpc,
+        args: NetworkArgs,
+        ctx: AwsContext,
+        private: list[aws.ec2.Subnet],
+        gateway_route_table_ids: list[pulumi.Output[str]],
+    ) -> aws.ec2.SecurityGroup:
+        """The S3 gateway endpoint on the given route tables, and the interface endpoints in
+        the private subnets behind one HTTPS-from-the-VPC security group."""
+        child = pulumi.ResourceOptions(parent=self)
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            vpc_id=vpc.id,
+            description="HTTPS from inside the VPC to the interface endpoints",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https",
+            security_group_id=endpoint_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=args.settings.vpc_cidr,
+            description="HTTPS from the VPC",
+            opts=child,
+        )
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=endpoint_service_name(ctx.region, "s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=gateway_route_table_ids,
+            opts=child,
+        )
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}-endpoint",
+                vpc_id=vpc.id,
+                service_name=endpoint_service_name(ctx.region, service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[endpoint_sg.id],
+                opts=child,
+            )
+        return endpoint_sg
 
     def _flow_logs(
         self,

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.aws_context import aws_context
+from infra.database.backups import BackupSettings
 from infra.iam import policy_document
 from infra.observability.backup_metrics import BACKUP_METRIC_NAMESPACE
 from infra.workload.app import (
@@ -72,8 +73,8 @@ class BackupJobsArgs:
     backup_vault_arn: pulumi.Input[str]
     # What `hrmsctl backup status` reads in the cluster instead of `pulumi stack output`.
     stack_outputs: Mapping[str, pulumi.Input[str]]
-    backup_schedule: str
-    status_schedule: str
+    # The logical backup and status schedules (logical_schedule, status_schedule).
+    settings: BackupSettings
     backup_role: str = "hrms_backup"
     backup_timeout_seconds: int = 4 * 3600
 
@@ -167,6 +168,101 @@ def backup_status_policy(
     )
 
 
+def _environment(args: BackupJobsArgs) -> list[k8s.core.v1.EnvVarArgs]:
+    """Plain env, not a ConfigMap: nothing here is secret, and the jobs read it at start."""
+    outputs_json: pulumi.Output[str] = pulumi.Output.all(**dict(args.stack_outputs)).apply(
+        lambda v: json.dumps(v, sort_keys=True)
+    )
+    return [
+        k8s.core.v1.EnvVarArgs(name=name, value=value)
+        for name, value in (
+            ("DATABASE_HOST", args.database_host),
+            ("DATABASE_PORT", pulumi.Output.from_input(args.database_port).apply(str)),
+            ("DATABASE_NAME", args.database_name),
+            ("DATABASE_USER", args.backup_role),
+            ("DATABASE_IAM_AUTH", "true"),
+            ("DATABASE_SSLMODE", "require"),
+            ("AWS_REGION", args.region),
+            ("AWS_DEFAULT_REGION", args.region),
+            ("HRMS_STACK_OUTPUTS", outputs_json),
+        )
+    ]
+
+
+def _backup_command(stack: str) -> list[str]:
+    return [
+        *HRMSCTL,
+        "backup",
+        "run",
+        "--stack",
+        stack,
+        "--spool-dir",
+        "/spool",
+        "--spool-limit-bytes",
+        str(SPOOL_LIMIT_BYTES),
+        "--json",
+        "/spool/manifest.json",
+    ]
+
+
+def _status_command(stack: str) -> list[str]:
+    return [
+        *HRMSCTL,
+        "backup",
+        "status",
+        "--stack",
+        stack,
+        "--publish",
+        "--json",
+        "/spool/status.json",
+    ]
+
+
+def _job_pod_spec(
+    *,
+    service_account: str,
+    container: k8s.core.v1.ContainerArgs,
+) -> k8s.core.v1.PodSpecArgs:
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=service_account,
+        automount_service_account_token=False,
+        restart_policy="Never",
+        security_context=_pod_security_context(),
+        containers=[container],
+        volumes=[
+            k8s.core.v1.VolumeArgs(
+                name="spool",
+                empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=SPOOL_LIMIT),
+            )
+        ],
+    )
+
+
+def _cron_job_spec(
+    *, schedule: str, deadline: int, pod: k8s.core.v1.PodSpecArgs
+) -> k8s.batch.v1.CronJobSpecArgs:
+    return k8s.batch.v1.CronJobSpecArgs(
+        schedule=schedule,
+        time_zone="Etc/UTC",
+        # Two dumps at once would only compete for the same database.
+        concurrency_policy="Forbid",
+        starting_deadline_seconds=600,
+        successful_jobs_history_limit=3,
+        failed_jobs_history_limit=5,
+        job_template=k8s.batch.v1.JobTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=BACKUP_LABELS),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=1,
+                active_deadline_seconds=deadline,
+                ttl_seconds_after_finished=7 * 24 * 3600,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=BACKUP_LABELS), spec=pod
+                ),
+            ),
+        ),
+    )
+
+
 class BackupJobs(pulumi.ComponentResource):
     backup_role_arn: pulumi.Output[str]
     status_role_arn: pulumi.Output[str]
@@ -175,29 +271,94 @@ class BackupJobs(pulumi.ComponentResource):
         self, name: str, args: BackupJobsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("hrms:workload:BackupJobs", name, None, opts)
-        ns = args.namespace
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        backup_role, status_role = self._roles(name, args)
+        service_accounts = [
+            irsa_service_account(
+                f"{name}-{suffix}",
+                name=sa_name,
+                namespace=args.namespace,
+                labels=BACKUP_LABELS,
+                role_arn=role.arn,
+                opts=k8s_opts,
+            )
+            for suffix, sa_name, role in (
+                ("backup-sa", BACKUP_SERVICE_ACCOUNT, backup_role),
+                ("status-sa", STATUS_SERVICE_ACCOUNT, status_role),
+            )
+        ]
+        jobs_opts = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=service_accounts
+        )
+        env = _environment(args)
+        for suffix, schedule, service_account, command, resources, deadline in (
+            (
+                "backup",
+                args.settings.logical_schedule,
+                BACKUP_SERVICE_ACCOUNT,
+                _backup_command(args.stack),
+                JOB_RESOURCES,
+                args.backup_timeout_seconds,
+            ),
+            (
+                "backup-status",
+                args.settings.status_schedule,
+                STATUS_SERVICE_ACCOUNT,
+                _status_command(args.stack),
+                STATUS_RESOURCES,
+                600,
+            ),
+        ):
+            container = k8s.core.v1.ContainerArgs(
+                name=suffix,
+                image=args.image,
+                command=command,
+                env=env,
+                resources=resources,
+                security_context=_security_context(),
+                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="spool", mount_path="/spool")],
+            )
+            k8s.batch.v1.CronJob(
+                f"{name}-{suffix}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"hrms-{suffix}", namespace=args.namespace, labels=BACKUP_LABELS
+                ),
+                spec=_cron_job_spec(
+                    schedule=schedule,
+                    deadline=deadline,
+                    pod=_job_pod_spec(service_account=service_account, container=container),
+                ),
+                opts=jobs_opts,
+            )
+        self._network_policy(name, args.namespace, args, k8s_opts)
+
+        self.backup_role_arn = backup_role.arn
+        self.status_role_arn = status_role.arn
+        self.register_outputs(
+            {"backup_role_arn": backup_role.arn, "status_role_arn": status_role.arn}
+        )
+
+    def _irsa_role(self, name: str, args: BackupJobsArgs, service_account: str) -> aws.iam.Role:
+        return aws.iam.Role(
+            name,
+            description=f"IRSA role of {args.namespace}/{service_account}",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda v: irsa_trust_policy(
+                    provider_arn=v[0],
+                    issuer=v[1],
+                    namespace=args.namespace,
+                    service_account=service_account,
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _roles(self, name: str, args: BackupJobsArgs) -> tuple[aws.iam.Role, aws.iam.Role]:
+        """The dump job's role (connect as the backup user, write the bucket) and the status
+        job's (read what it reports on, publish its metrics)."""
         aws_opts = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
-
-        def irsa(suffix: str, service_account: str) -> aws.iam.Role:
-            return aws.iam.Role(
-                f"{name}-{suffix}",
-                description=f"IRSA role of {ns}/{service_account}",
-                assume_role_policy=pulumi.Output.all(
-                    args.oidc_provider_arn, args.oidc_issuer
-                ).apply(
-                    lambda v: irsa_trust_policy(
-                        provider_arn=v[0],
-                        issuer=v[1],
-                        namespace=ns,
-                        service_account=service_account,
-                    )
-                ),
-                opts=aws_opts,
-            )
-
-        backup_role = irsa("backup-irsa-role", BACKUP_SERVICE_ACCOUNT)
+        backup_role = self._irsa_role(f"{name}-backup-irsa-role", args, BACKUP_SERVICE_ACCOUNT)
         aws.iam.RolePolicy(
             f"{name}-backup-db-connect",
             role=backup_role.id,
@@ -224,7 +385,7 @@ class BackupJobs(pulumi.ComponentResource):
             ),
             opts=aws_opts,
         )
-        status_role = irsa("status-irsa-role", STATUS_SERVICE_ACCOUNT)
+        status_role = self._irsa_role(f"{name}-status-irsa-role", args, STATUS_SERVICE_ACCOUNT)
         aws.iam.RolePolicy(
             f"{name}-status-read",
             role=status_role.id,
@@ -244,145 +405,7 @@ class BackupJobs(pulumi.ComponentResource):
             ),
             opts=aws_opts,
         )
-        service_accounts = [
-            irsa_service_account(
-                f"{name}-{suffix}",
-                name=sa_name,
-                namespace=ns,
-                labels=BACKUP_LABELS,
-                role_arn=role.arn,
-                opts=k8s_opts,
-            )
-            for suffix, sa_name, role in (
-                ("backup-sa", BACKUP_SERVICE_ACCOUNT, backup_role),
-                ("status-sa", STATUS_SERVICE_ACCOUNT, status_role),
-            )
-        ]
-
-        outputs_json: pulumi.Output[str] = pulumi.Output.all(**dict(args.stack_outputs)).apply(
-            lambda v: json.dumps(v, sort_keys=True)
-        )
-        # Plain env, not a ConfigMap: nothing here is secret, and the jobs read it at start.
-        env = [
-            k8s.core.v1.EnvVarArgs(name=name, value=value)
-            for name, value in (
-                ("DATABASE_HOST", args.database_host),
-                ("DATABASE_PORT", pulumi.Output.from_input(args.database_port).apply(str)),
-                ("DATABASE_NAME", args.database_name),
-                ("DATABASE_USER", args.backup_role),
-                ("DATABASE_IAM_AUTH", "true"),
-                ("DATABASE_SSLMODE", "require"),
-                ("AWS_REGION", args.region),
-                ("AWS_DEFAULT_REGION", args.region),
-                ("HRMS_STACK_OUTPUTS", outputs_json),
-            )
-        ]
-        spool = k8s.core.v1.VolumeArgs(
-            name="spool", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=SPOOL_LIMIT)
-        )
-        spool_mount = k8s.core.v1.VolumeMountArgs(name="spool", mount_path="/spool")
-
-        def cron_job(
-            suffix: str,
-            *,
-            schedule: str,
-            service_account: str,
-            command: list[str],
-            resources: k8s.core.v1.ResourceRequirementsArgs,
-            deadline: int,
-        ) -> None:
-            k8s.batch.v1.CronJob(
-                f"{name}-{suffix}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=f"hrms-{suffix}", namespace=ns, labels=BACKUP_LABELS
-                ),
-                spec=k8s.batch.v1.CronJobSpecArgs(
-                    schedule=schedule,
-                    time_zone="Etc/UTC",
-                    # Two dumps at once would only compete for the same database.
-                    concurrency_policy="Forbid",
-                    starting_deadline_seconds=600,
-                    successful_jobs_history_limit=3,
-                    failed_jobs_history_limit=5,
-                    job_template=k8s.batch.v1.JobTemplateSpecArgs(
-                        metadata=k8s.meta.v1.ObjectMetaArgs(labels=BACKUP_LABELS),
-                        spec=k8s.batch.v1.JobSpecArgs(
-                            backoff_limit=1,
-                            active_deadline_seconds=deadline,
-                            ttl_seconds_after_finished=7 * 24 * 3600,
-                            template=k8s.core.v1.PodTemplateSpecArgs(
-                                metadata=k8s.meta.v1.ObjectMetaArgs(labels=BACKUP_LABELS),
-                                spec=k8s.core.v1.PodSpecArgs(
-                                    service_account_name=service_account,
-                                    automount_service_account_token=False,
-                                    restart_policy="Never",
-                                    security_context=_pod_security_context(),
-                                    containers=[
-                                        k8s.core.v1.ContainerArgs(
-                                            name=suffix,
-                                            image=args.image,
-                                            command=command,
-                                            env=env,
-                                            resources=resources,
-                                            security_context=_security_context(),
-                                            volume_mounts=[spool_mount],
-                                        )
-                                    ],
-                                    volumes=[spool],
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=service_accounts
-                ),
-            )
-
-        cron_job(
-            "backup",
-            schedule=args.backup_schedule,
-            service_account=BACKUP_SERVICE_ACCOUNT,
-            command=[
-                *HRMSCTL,
-                "backup",
-                "run",
-                "--stack",
-                args.stack,
-                "--spool-dir",
-                "/spool",
-                "--spool-limit-bytes",
-                str(SPOOL_LIMIT_BYTES),
-                "--json",
-                "/spool/manifest.json",
-            ],
-            resources=JOB_RESOURCES,
-            deadline=args.backup_timeout_seconds,
-        )
-        cron_job(
-            "backup-status",
-            schedule=args.status_schedule,
-            service_account=STATUS_SERVICE_ACCOUNT,
-            command=[
-                *HRMSCTL,
-                "backup",
-                "status",
-                "--stack",
-                args.stack,
-                "--publish",
-                "--json",
-                "/spool/status.json",
-            ],
-            resources=STATUS_RESOURCES,
-            deadline=600,
-        )
-        self._network_policy(name, ns, args, k8s_opts)
-
-        self.backup_role_arn = backup_role.arn
-        self.status_role_arn = status_role.arn
-        self.register_outputs(
-            {"backup_role_arn": backup_role.arn, "status_role_arn": status_role.arn}
-        )
+        return backup_role, status_role
 
     def _network_policy(
         self, name: str, ns: str, args: BackupJobsArgs, opts: pulumi.ResourceOptions

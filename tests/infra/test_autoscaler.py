@@ -16,9 +16,11 @@ from infra.cluster.autoscaler import (
     SERVICE_ACCOUNT,
     ClusterAutoscalerArgs,
 )
+from infra.settings import SettingError
 from stacks import outputs
 from stacks.offline.plan import Plan, PlanResource
 from tests.infra.plans import STACKS, one, stack_plan
+from tests.infra.test_components import cluster_settings
 
 CA = "ClusterAutoscaler"
 ASG_TAG = "aws:autoscaling/tag:Tag"
@@ -239,25 +241,20 @@ def test_autoscaler_objects_wait_for_the_nodes(stack: str) -> None:
     assert association.urn in deployment.dependencies
 
 
-def test_args_refuse_a_cluster_of_another_minor() -> None:
-    with pytest.raises(ValueError, match="minor must match"):
-        ClusterAutoscalerArgs(
-            cluster_name="c",
-            kubernetes_version="1.36",
-            kubeconfig="{}",
-            region="eu-west-1",
-            autoscaling_group_names=["asg"],
-        )
+def test_settings_refuse_a_cluster_of_another_minor() -> None:
+    # The image vendors one scheduler minor; the cluster's settings must name it.
+    with pytest.raises(SettingError, match="Cluster Autoscaler image"):
+        cluster_settings(kubernetes_version="1.36")
 
 
 def test_args_need_a_group() -> None:
     with pytest.raises(ValueError, match="Auto Scaling group"):
         ClusterAutoscalerArgs(
             cluster_name="c",
-            kubernetes_version=IMAGE_MINOR,
             kubeconfig="{}",
             region="eu-west-1",
             autoscaling_group_names=[],
+            settings=cluster_settings(kubernetes_version=IMAGE_MINOR),
         )
 
 

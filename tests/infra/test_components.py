@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.cache.redis import CacheSettings, RateLimitCache, RateLimitCacheArgs
+from infra.cluster.addons import NODE_BOOTSTRAP_ADDONS, ClusterAddons, ClusterAddonsArgs
 from infra.cluster.eks import ClusterSettings, EksCluster, EksClusterArgs
 from infra.cluster.nodes import NodeGroup, NodeGroupArgs
 from infra.database.backups import BackupSettings, DatabaseBackups, DatabaseBackupsArgs
@@ -325,3 +326,24 @@ def test_database_takes_the_major_version_only() -> None:
     for bad, problem in (("16.4", "major version only, '16'"), ("15", "not PostgreSQL 16")):
         with pytest.raises(SettingError, match=problem):
             DatabaseSettings(**values, engine_version=bad)
+
+
+def test_addons_install_their_phase_at_the_pinned_versions(synth: Synth) -> None:
+    settings = cluster_settings()
+    plan = synth(
+        lambda: ClusterAddons(
+            "addons",
+            ClusterAddonsArgs(cluster_name="c1", addons=NODE_BOOTSTRAP_ADDONS, settings=settings),
+        )
+    )
+    installed = {
+        a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.by_type("aws:eks/addon:Addon")
+    }
+    assert installed == {name: settings.addon_versions[name] for name in NODE_BOOTSTRAP_ADDONS}
+
+
+def test_addons_refuse_one_without_a_pinned_version() -> None:
+    with pytest.raises(ValueError, match="without a pinned version"):
+        ClusterAddonsArgs(
+            cluster_name="c1", addons=("vpc-cni", "not-an-addon"), settings=cluster_settings()
+        )

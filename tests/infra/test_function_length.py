@@ -6,32 +6,12 @@ import ast
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("infra", "stacks")
 MAX_LINES = 80
 # Functions allowed past MAX_LINES, each with why splitting it would not read better.
-_NOT_YET_SPLIT = (
-    "a component declaring its resources one after another; not yet split into helper "
-    "builders (each child keeps its name and parent, so the plan must stay byte-identical)"
-)
-EXCEPTIONS: dict[str, str] = {
-    "infra/workload/backup_jobs.py:BackupJobs.__init__": _NOT_YET_SPLIT,
-    "infra/cluster/autoscaler.py:ClusterAutoscaler.__init__": _NOT_YET_SPLIT,
-    "infra/edge/gateway.py:ApiGateway.__init__": _NOT_YET_SPLIT,
-    "infra/network/vpc.py:Network.__init__": _NOT_YET_SPLIT,
-    "infra/cluster/nodes.py:NodeGroup.__init__": _NOT_YET_SPLIT,
-    "infra/database/postgres.py:PostgresDatabase.__init__": _NOT_YET_SPLIT,
-    "infra/database/backups.py:DatabaseBackups.__init__": _NOT_YET_SPLIT,
-    "infra/edge/firewall.py:EdgeFirewall.__init__": _NOT_YET_SPLIT,
-    "infra/loadbalancer/nlb.py:InternalLoadBalancer.__init__": _NOT_YET_SPLIT,
-    "infra/cluster/eks.py:EksCluster.__init__": _NOT_YET_SPLIT,
-    "infra/cache/redis.py:RateLimitCache.__init__": _NOT_YET_SPLIT,
-    "infra/database/logical_backups.py:LogicalBackupBucket.__init__": _NOT_YET_SPLIT,
-    # One flat table of export key -> value: splitting it would only scatter the keys.
-    "stacks/program.py:_export": "the stack's export table, one line per output",
-}
+# Empty: component constructors delegate to private builders (one per concern) instead.
+EXCEPTIONS: dict[str, str] = {}
 
 
 @cache
@@ -70,9 +50,10 @@ def test_no_function_is_longer_than_a_screen() -> None:
     assert too_long == {}, f"functions over {MAX_LINES} lines: {too_long}"
 
 
-@pytest.mark.parametrize("name", sorted(EXCEPTIONS))
-def test_every_exception_is_still_needed(name: str) -> None:
-    assert function_lengths().get(name, 0) > MAX_LINES, f"{name} is short now; drop it"
+def test_every_exception_is_still_needed() -> None:
+    lengths = function_lengths()
+    stale = [name for name in EXCEPTIONS if lengths.get(name, 0) <= MAX_LINES]
+    assert stale == [], f"short now (or gone); drop them from EXCEPTIONS: {stale}"
 
 
 def test_the_walk_measures_nested_and_method_definitions(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ from infra.cluster.insights import (
     ContainerInsights,
     ContainerInsightsArgs,
 )
+from infra.settings import SettingError
 from tests.infra.conftest import Synth
 from tests.infra.plans import STACKS, one, stack_plan
+from tests.infra.test_components import cluster_settings
 
 ADDON = "aws:eks/addon:Addon"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -107,9 +109,8 @@ def test_component_takes_its_values_from_args(synth: Synth) -> None:
             "ci",
             ContainerInsightsArgs(
                 cluster_name="lab-eks",
-                addon_version="v4.10.1-eksbuild.1",
                 logs_kms_key_arn=KMS,
-                log_retention_days=90,
+                settings=cluster_settings(log_retention_days=90),
             ),
         )
     )
@@ -125,17 +126,17 @@ def test_component_takes_its_values_from_args(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize(
-    ("version", "retention", "message"),
+    ("version", "retention", "key"),
     [
-        ("latest", 30, "must be pinned"),
+        ("latest", 30, "addon_versions.amazon-cloudwatch-observability"),
         ("v4.10.1-eksbuild.1", 0, "log_retention_days"),
     ],
 )
-def test_bad_args_are_rejected(version: str, retention: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        ContainerInsightsArgs(
-            cluster_name="x",
-            addon_version=version,
-            logs_kms_key_arn=KMS,
+def test_bad_settings_are_rejected(version: str, retention: int, key: str) -> None:
+    # The component reads both from the cluster's settings, which check them once.
+    with pytest.raises(SettingError) as raised:
+        cluster_settings(
+            addon_versions={**cluster_settings().addon_versions, OBSERVABILITY_ADDON: version},
             log_retention_days=retention,
         )
+    assert key in str(raised.value)
