@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -18,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
@@ -301,3 +302,21 @@ def postgres_app_database(
         backup=backup,
         backup_password=backup_password if backup is not None else "",
     )
+
+
+def app_database_save(database: AppDatabase, path: Path) -> None:
+    """Describe a running server and its database for other processes (passwords: mode 0600)."""
+    fields = asdict(database)
+    fields["server"] = {
+        k: str(v) if isinstance(v, Path) else v for k, v in fields["server"].items()
+    }
+    path.write_text(json.dumps(fields), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def app_database_load(path: Path) -> AppDatabase:
+    fields = json.loads(path.read_text(encoding="utf-8"))
+    server = fields.pop("server")
+    for key in ("base_dir", "data_dir", "socket_dir", "bin_dir"):
+        server[key] = Path(server[key])
+    return AppDatabase(server=PostgresServer(**server), **fields)
