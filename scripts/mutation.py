@@ -45,6 +45,8 @@ PRELOAD = (
     "hypothesis",
     "psycopg",
     "redis",
+    # Last: app settings and every installed app, from the mutated copy (seconds per session).
+    "tests.fixtures.django_warmup",
 )
 # Only the plugins the guarding tests use: autoloading every installed pytest plugin
 # (schemathesis, locust, testinfra, xdist, ...) costs seconds of imports per mutant.
