@@ -51,7 +51,3 @@ def membership_from_token(*, tenant: Tenant, token: str) -> Membership | None:
     if employee is not None and employee.employment_status == EmploymentStatus.TERMINATED:
         return None
     return membership
-
-
-def tenant_get_by_slug(*, slug: str) -> Tenant | None:
-    return Tenant.objects.filter(slug=slug).first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -144,3 +145,83 @@ def test_api_key_limit_follows_tier(db: None) -> None:
         tenant_api_key_create(tenant=tenant, name=f"k{i}")
     with pytest.raises(DomainError, match="allows"):
         tenant_api_key_create(tenant=tenant, name="one-too-many")
+
+
+def _secret_changed(credential: str) -> str:
+    """Same kind and lookup prefix, another secret: finds the row, must not match its hash."""
+    return credential[:-1] + ("A" if credential[-1] != "A" else "B")
+
+
+@pytest.fixture(params=["memory", "off"])
+def limiter_backend(request: pytest.FixtureRequest, settings: object) -> str:
+    """The rate limiter checks the token before the view; with it off, authentication does."""
+    settings.TENANT_RATELIMIT_BACKEND = request.param  # type: ignore[attr-defined]
+    return str(request.param)
+
+
+def test_a_known_prefix_with_the_wrong_secret_is_401(
+    tenant_a: TenantWorld, limiter_backend: str
+) -> None:
+    token = tenant_a.logins["admin"].token
+    for api_key, bearer in (
+        (_secret_changed(tenant_a.api_key), token),
+        (tenant_a.api_key, _secret_changed(token)),
+    ):
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=api_key, HTTP_AUTHORIZATION=f"Bearer {bearer}")
+        assert client.get(URL).status_code == 401
+    assert tenant_a.client("admin").get(URL).status_code == 200
+
+
+def test_the_bearer_scheme_is_case_insensitive(tenant_a: TenantWorld, limiter_backend: str) -> None:
+    # RFC 9110 section 11.1: authentication schemes are case-insensitive.
+    client = APIClient()
+    token = tenant_a.logins["hr"].token
+    client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"bearer {token}")
+    assert client.get(URL).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status", "detail"),
+    [
+        ({}, 401, "Missing or invalid X-API-Key header."),
+        ({"HTTP_X_API_KEY": "KEY"}, 401, "Missing Authorization: Bearer token."),
+        ({"HTTP_X_API_KEY": "KEY", "HTTP_AUTHORIZATION": "Bearer BAD"}, 401, "Invalid token"),
+    ],
+)
+def test_refusals_say_which_credential_is_wrong(
+    tenant_a: TenantWorld, credentials: dict[str, str], status: int, detail: str
+) -> None:
+    bad_token = _secret_changed(tenant_a.logins["admin"].token)
+    client = APIClient()
+    client.credentials(
+        **{
+            name: value.replace("KEY", tenant_a.api_key).replace("BAD", bad_token)
+            for name, value in credentials.items()
+        }
+    )
+    response = client.get(URL)
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_a_token_is_refused_from_the_moment_it_expires(tenant_a: TenantWorld) -> None:
+    expiry = timezone.now() + timedelta(hours=1)
+    membership = tenant_a.logins["admin"].membership
+    with tenant_scope(tenant_a.tenant.pk):
+        AccessToken.objects.filter(membership=membership).update(expires_at=expiry)
+    client = tenant_a.client("admin")
+    with mock.patch("django.utils.timezone.now", return_value=expiry - timedelta(microseconds=1)):
+        assert client.get(URL).status_code == 200
+    with mock.patch("django.utils.timezone.now", return_value=expiry):
+        assert client.get(URL).status_code == 401
+
+
+def test_the_schema_documents_both_credentials(db: None) -> None:
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    assert schema["components"]["securitySchemes"] == {
+        "tenantApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "userToken": {"type": "http", "scheme": "bearer"},
+    }
+    operation = schema["paths"][URL]["get"]
+    assert operation["security"] == [{"tenantApiKey": [], "userToken": []}]
