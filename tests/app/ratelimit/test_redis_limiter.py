@@ -22,7 +22,7 @@ from app.ratelimit.backends.redis import (
     decision_from_reply,
     redis_client,
 )
-from app.ratelimit.bucket import DAY_US, MICRO, LimitKind
+from app.ratelimit.bucket import DAY_US, MICRO, MINUTE_US, LimitKind
 from app.ratelimit.limits import Limits
 from scripts.local_services.redis import RedisServer
 from tests.app.ratelimit.conftest import hammer_groups
@@ -66,6 +66,54 @@ def test_lua_and_python_make_identical_decisions(
     for gap in gaps_us:
         now += gap
         assert limiter.hit("parity", limits, now_us=now) == memory.hit("parity", limits, now_us=now)
+        # The kept state too: the monitor reads the rejection counters from it.
+        assert _redis_state(limiter, "parity") == _memory_state(memory, "parity")
+
+
+def _redis_state(limiter: RedisLimiter, key: str) -> tuple[float, ...]:
+    fields = limiter.client.hmget(limiter.key(key), "t", "ts", "d", "u", "rw", "rn", "rp")
+    return tuple(float(value) for value in fields)
+
+
+def _memory_state(memory: MemoryLimiter, key: str) -> tuple[float, ...]:
+    state = memory.peek(key)
+    assert state is not None
+    return tuple(
+        float(value)
+        for value in (
+            state.tokens,
+            state.ts,
+            state.day,
+            state.used,
+            state.rej_minute,
+            state.rej_now,
+            state.rej_prev,
+        )
+    )
+
+
+def test_rejections_are_kept_for_this_minute_and_the_one_before(limiter: RedisLimiter) -> None:
+    """Both backends count 429s per minute and hand the count on for exactly one minute."""
+    limits = Limits(rate_per_second=0.5, burst=1, daily_quota=None)
+    memory = MemoryLimiter()
+    minute = MIDNIGHT // MINUTE_US + 10
+    expected = [  # (seconds into ``minute``, allowed, (rej_minute, rej_now, rej_prev), ttl s)
+        (0.0, True, (minute, 0, 0), 2),
+        (0.5, False, (minute, 1, 0), 120),  # a 429 keeps the state for two minutes
+        (0.6, False, (minute, 2, 0), 120),
+        (61.0, True, (minute + 1, 0, 2), 120),  # the previous minute's count is handed on
+        (61.1, False, (minute + 1, 1, 2), 120),
+        (62.0, False, (minute + 1, 2, 2), 120),
+        (185.0, True, (minute + 3, 0, 0), 2),  # a minute without hits drops both counts
+    ]
+    for seconds, allowed, counters, ttl_s in expected:
+        now = minute * MINUTE_US + int(seconds * MICRO)
+        decisions = {limiter.hit("r", limits, now_us=now), memory.hit("r", limits, now_us=now)}
+        assert len(decisions) == 1, seconds
+        (decision,) = decisions
+        assert (decision.allowed, decision.ttl_us) == (allowed, ttl_s * MICRO), seconds
+        for state in (_redis_state(limiter, "r"), _memory_state(memory, "r")):
+            assert state[4:] == tuple(float(c) for c in counters), seconds
 
 
 def test_burst_then_refill_at_the_configured_rate(limiter: RedisLimiter) -> None:
