@@ -61,6 +61,10 @@ EQUIVALENT: dict[str, str] = {
     "stacks.offline.parity.x_load_allowed__mutmut_6": (
         '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
     ),
+    "app.ratelimit.bucket.x_take__mutmut_16": (
+        "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
+        "it already has"
+    ),
 }
 SHARED_ENV = "HRMS_TEST_POSTGRES"  # read by tests/fixtures/postgres_server.py
 KILLED = {1, 3, 24, -24, 36, 152, 255, -9, -11}  # failed tests, timeouts, crashes

@@ -25,13 +25,14 @@ from app.leave.services import (
     leave_request_reject,
     leave_request_submit,
 )
-from app.people.models import EmploymentStatus
+from app.people.models import Employee, EmploymentStatus
 from app.people.selectors import employee_list
 from app.people.services import (
     department_create,
     department_delete,
     department_update,
     employee_create,
+    employee_link_membership,
     employee_update,
 )
 from app.tenants.services import membership_create, user_get_or_create
@@ -146,8 +147,68 @@ def test_duplicate_codes_and_numbers_are_refused(world: TenantWorld) -> None:
     with pytest.raises(DomainError, match="already exists"):
         department_update(actor=hr, department=other, code="ENG")
     department_update(actor=hr, department=other, code="SAL")  # its own code is fine
-    with pytest.raises(DomainError, match="already used"):
+    with pytest.raises(DomainError, match="already used") as refused:
         employee_update(actor=hr, employee=world.employee("peer"), employee_number="E-1")
+    assert refused.value.field == "employee_number"
+    with pytest.raises(DomainError, match="already exists") as refused:
+        department_update(actor=hr, department=other, code="ENG")
+    assert refused.value.field == "code"
+
+
+def test_references_to_another_tenants_rows_are_refused_by_field(
+    world: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    hr = _actor(world, "hr")
+    foreign_department = tenant_b.department
+    assert foreign_department is not None
+    foreign_manager = tenant_b.employee("manager")
+    attempts = [
+        ({"department_id": foreign_department.pk}, "department", foreign_department.pk),
+        ({"manager_id": foreign_manager.pk}, "manager", foreign_manager.pk),
+    ]
+    with tenant_scope(world.tenant.pk):
+        for reference, field, pk in attempts:
+            with pytest.raises(DomainError) as refused:
+                employee_create(
+                    actor=hr,
+                    employee_number="N-9",
+                    first_name="N",
+                    last_name="N",
+                    email="n9@example.com",
+                    job_title="t",
+                    hire_date=date(2024, 1, 1),
+                    **reference,
+                )
+            assert (refused.value.field, refused.value.message) == (
+                field,
+                f"Invalid pk {pk} - object does not exist.",
+            )
+            with pytest.raises(DomainError) as refused:
+                employee_update(actor=hr, employee=world.employee("peer"), **reference)
+            assert refused.value.field == field
+
+
+def test_a_chain_that_already_loops_does_not_hang_an_update(world: TenantWorld) -> None:
+    """Rows written around the service (an import, a restore) may already hold a loop."""
+    manager, manager2 = world.employee("manager"), world.employee("manager2")
+    Employee.objects.filter(pk=manager.pk).update(manager=manager2)
+    Employee.objects.filter(pk=manager2.pk).update(manager=manager)
+    peer = employee_update(
+        actor=_actor(world, "hr"), employee=world.employee("peer"), manager_id=manager.pk
+    )
+    assert peer.manager == manager
+
+
+def test_a_login_is_linked_only_within_its_tenant(
+    world: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    foreign = tenant_b.logins["peer"].membership
+    peer = world.employee("peer")
+    with pytest.raises(DomainError, match="another tenant") as refused:
+        employee_link_membership(employee=peer, membership=foreign)
+    assert refused.value.field == "membership"
+    peer.refresh_from_db()
+    assert peer.membership == world.logins["peer"].membership
 
 
 # ---------------------------------------------------------------- leave: who may decide
