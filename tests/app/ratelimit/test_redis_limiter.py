@@ -100,10 +100,9 @@ def test_rejections_are_kept_for_this_minute_and_the_one_before(limiter: RedisLi
     expected = [  # (seconds into ``minute``, allowed, (rej_minute, rej_now, rej_prev), ttl s)
         (0.0, True, (minute, 0, 0), 2),
         (0.5, False, (minute, 1, 0), 120),  # a 429 keeps the state for two minutes
-        (0.6, False, (minute, 2, 0), 120),
-        (61.0, True, (minute + 1, 0, 2), 120),  # the previous minute's count is handed on
-        (61.1, False, (minute + 1, 1, 2), 120),
-        (62.0, False, (minute + 1, 2, 2), 120),
+        (61.0, True, (minute + 1, 0, 1), 120),  # the previous minute's count is handed on
+        (61.1, False, (minute + 1, 1, 1), 120),
+        (62.0, False, (minute + 1, 2, 1), 120),
         (185.0, True, (minute + 3, 0, 0), 2),  # a minute without hits drops both counts
     ]
     for seconds, allowed, counters, ttl_s in expected:
@@ -321,3 +320,27 @@ def test_a_changed_policy_is_sent_not_a_cached_command(limiter: RedisLimiter) ->
 def test_an_unexpected_script_reply_is_a_clear_limiter_error() -> None:
     with pytest.raises(LimiterUnavailable, match="unexpected script reply"):
         decision_from_reply(b"1 0 5")
+
+
+def test_the_state_outlives_its_bucket_only_while_it_holds_todays_quota_count(
+    limiter: RedisLimiter,
+) -> None:
+    """Kept until midnight while a quota counts today's requests, else only until full."""
+    memory = MemoryLimiter()
+
+    def hit(key: str, limits: Limits, now: int) -> int:
+        decisions = {limiter.hit(key, limits, now_us=now), memory.hit(key, limits, now_us=now)}
+        assert len(decisions) == 1
+        return decisions.pop().ttl_us
+
+    quota_of_one = Limits(rate_per_second=1, burst=1, daily_quota=1)
+    unlimited = Limits(rate_per_second=1, burst=1, daily_quota=None)
+    evening = MIDNIGHT - 10 * MICRO
+    assert hit("q", quota_of_one, evening) == 10 * MICRO  # the count lasts until 00:00 UTC
+    # The quota lifted the same day (an override): nothing to keep past the refill.
+    assert hit("q", unlimited, evening + 2 * MICRO) == MICRO
+
+    quota = Limits(rate_per_second=1, burst=1, daily_quota=5)
+    assert hit("r", quota, MIDNIGHT - 1) == 1 * MICRO  # yesterday's count, about to reset
+    # Refused by rate at 00:00: today's count is still zero, so only the 429 is kept.
+    assert hit("r", quota, MIDNIGHT) == 2 * MINUTE_US
