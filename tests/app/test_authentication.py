@@ -225,3 +225,17 @@ def test_the_schema_documents_both_credentials(db: None) -> None:
     }
     operation = schema["paths"][URL]["get"]
     assert operation["security"] == [{"tenantApiKey": [], "userToken": []}]
+
+
+def test_a_request_without_a_token_counts_as_a_failed_authentication(
+    tenant_a: TenantWorld, settings: object
+) -> None:
+    """The limiter asks authentication first: no Authorization header at all is a failure
+    too, so it spends the failed-authentication bucket, not the members' one."""
+    settings.TENANT_RATELIMIT_BACKEND = "memory"  # type: ignore[attr-defined]
+    settings.TENANT_RATELIMIT_AUTH_FAILURE_RATE = 0.001  # type: ignore[attr-defined]
+    settings.TENANT_RATELIMIT_AUTH_FAILURE_BURST = 2  # type: ignore[attr-defined]
+    anonymous = APIClient()
+    anonymous.credentials(HTTP_X_API_KEY=tenant_a.api_key)
+    assert [anonymous.get(URL).status_code for _ in range(3)] == [401, 401, 429]
+    assert tenant_a.client("admin").get(URL).status_code == 200
