@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 from app.core.rls import tenant_scope
 from app.tenants.credentials import credential_parse
 from app.tenants.models import AccessToken, TenantStatus
+from app.tenants.selectors import membership_from_token
 from app.tenants.services import tenant_api_key_revoke
 from tests.app.factories import TenantWorld
 
@@ -239,3 +241,14 @@ def test_a_request_without_a_token_counts_as_a_failed_authentication(
     anonymous.credentials(HTTP_X_API_KEY=tenant_a.api_key)
     assert [anonymous.get(URL).status_code for _ in range(3)] == [401, 401, 429]
     assert tenant_a.client("admin").get(URL).status_code == 200
+
+
+def test_the_token_check_is_one_query(
+    tenant_a: TenantWorld, django_assert_num_queries: Any
+) -> None:
+    """Run on every request (docs/performance.md): the token, its membership, user and
+    employee come back in one statement."""
+    login = tenant_a.logins["manager"]
+    with tenant_scope(tenant_a.tenant.pk), django_assert_num_queries(1):
+        membership = membership_from_token(tenant=tenant_a.tenant, token=login.token)
+        assert membership == login.membership
