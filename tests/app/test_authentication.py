@@ -14,7 +14,12 @@ from app.core.rls import tenant_scope
 from app.tenants.credentials import credential_parse
 from app.tenants.models import AccessToken, TenantStatus
 from app.tenants.selectors import membership_from_token
-from app.tenants.services import tenant_api_key_revoke
+from app.tenants.services import (
+    access_token_create,
+    membership_create,
+    tenant_api_key_revoke,
+    user_get_or_create,
+)
 from tests.app.factories import TenantWorld
 
 URL = "/api/v1/employees/"
@@ -252,3 +257,13 @@ def test_the_token_check_is_one_query(
     with tenant_scope(tenant_a.tenant.pk), django_assert_num_queries(1):
         membership = membership_from_token(tenant=tenant_a.tenant, token=login.token)
         assert membership == login.membership
+
+
+def test_a_login_without_an_employee_record_authenticates(tenant_a: TenantWorld) -> None:
+    with tenant_scope(tenant_a.tenant.pk):
+        user = user_get_or_create(username="auditor@acme")
+        membership = membership_create(tenant=tenant_a.tenant, user=user, role="hr")
+        token = access_token_create(membership=membership, name="test").plaintext
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(URL).status_code == 200
