@@ -61,6 +61,17 @@ EQUIVALENT: dict[str, str] = {
     "stacks.offline.parity.x_load_allowed__mutmut_6": (
         '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
     ),
+    "app.tenants.authentication.x_bearer_token__mutmut_9": (
+        "request.headers (Django's HttpHeaders) is case-insensitive: 'authorization' reads "
+        "the same header"
+    ),
+    "app.tenants.authentication.x_bearer_token__mutmut_10": (
+        "request.headers is case-insensitive: 'AUTHORIZATION' reads the same header"
+    ),
+    "app.tenants.authentication.x_bearer_token__mutmut_11": (
+        "a missing header read as 'XXXX' instead of '' is still one word with no bearer "
+        "scheme: None either way"
+    ),
     "app.ratelimit.bucket.x_take__mutmut_16": (
         "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
         "it already has"

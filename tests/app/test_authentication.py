@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from app.core.rls import tenant_scope
 from app.tenants.credentials import credential_parse
 from app.tenants.models import AccessToken, TenantStatus
-from app.tenants.selectors import membership_from_token
+from app.tenants.selectors import membership_from_token, tenant_from_api_key
 from app.tenants.services import (
     access_token_create,
     membership_create,
@@ -267,3 +267,29 @@ def test_a_login_without_an_employee_record_authenticates(tenant_a: TenantWorld)
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get(URL).status_code == 200
+
+
+def test_each_tenants_api_key_finds_its_own_tenant(
+    tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    """The key's prefix picks the row; with two tenants, any other row fails the hash."""
+    for world in (tenant_a, tenant_b):
+        assert tenant_from_api_key(api_key=world.api_key) == world.tenant
+        assert world.client("admin").get(URL).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("template", "status"),
+    [
+        ("Bearer  {token}", 200),  # RFC 9110 section 11.4: one or more spaces
+        ("Basic {token}", 401),  # a valid token under another scheme
+        ("Token {token}", 401),
+    ],
+)
+def test_only_the_bearer_scheme_carries_the_token(
+    tenant_a: TenantWorld, template: str, status: int
+) -> None:
+    client = APIClient()
+    authorization = template.format(token=tenant_a.logins["admin"].token)
+    client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=authorization)
+    assert client.get(URL).status_code == status
