@@ -310,8 +310,10 @@ def app_database_save(database: AppDatabase, path: Path) -> None:
     fields["server"] = {
         k: str(v) if isinstance(v, Path) else v for k, v in fields["server"].items()
     }
-    path.write_text(json.dumps(fields), encoding="utf-8")
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(json.dumps(fields))
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
 
 
 def app_database_load(path: Path) -> AppDatabase:
