@@ -72,6 +72,10 @@ EQUIVALENT: dict[str, str] = {
         "a missing header read as 'XXXX' instead of '' is still one word with no bearer "
         "scheme: None either way"
     ),
+    "app.tenants.authentication.xǁTenantTokenAuthenticationǁauthenticate__mutmut_6": (
+        "TenantMiddleware (always installed) sets request.tenant on every request, None "
+        "without a key, so getattr's default is never used"
+    ),
     "app.ratelimit.bucket.x_take__mutmut_16": (
         "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
         "it already has"
