@@ -128,7 +128,7 @@ def test_suspended_tenant_is_403(tenant_a: TenantWorld) -> None:
     tenant_a.tenant.save()
     response = tenant_a.client("admin").get(URL)
     assert response.status_code == 403
-    assert "suspended" in response.json()["detail"]
+    assert response.json()["detail"] == "This tenant is suspended."
 
 
 def test_keys_and_tokens_are_stored_hashed(tenant_a: TenantWorld) -> None:
@@ -193,7 +193,11 @@ def test_the_bearer_scheme_is_case_insensitive(tenant_a: TenantWorld, limiter_ba
     [
         ({}, 401, "Missing or invalid X-API-Key header."),
         ({"HTTP_X_API_KEY": "KEY"}, 401, "Missing Authorization: Bearer token."),
-        ({"HTTP_X_API_KEY": "KEY", "HTTP_AUTHORIZATION": "Bearer BAD"}, 401, "Invalid token"),
+        (
+            {"HTTP_X_API_KEY": "KEY", "HTTP_AUTHORIZATION": "Bearer BAD"},
+            401,
+            "Invalid token for this tenant.",
+        ),
     ],
 )
 def test_refusals_say_which_credential_is_wrong(
@@ -209,7 +213,7 @@ def test_refusals_say_which_credential_is_wrong(
     )
     response = client.get(URL)
     assert response.status_code == status
-    assert response.json()["detail"].startswith(detail)
+    assert response.json()["detail"] == detail
 
 
 def test_a_token_is_refused_from_the_moment_it_expires(tenant_a: TenantWorld) -> None:
