@@ -300,3 +300,14 @@ def test_only_the_bearer_scheme_carries_the_token(
     authorization = template.format(token=tenant_a.logins["admin"].token)
     client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=authorization)
     assert client.get(URL).status_code == status
+
+
+def test_a_request_checks_its_token_once(tenant_a: TenantWorld) -> None:
+    """The limiter checks the token before the view; authentication reuses its answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert tenant_a.client("admin").get(URL).status_code == 200
+    token_lookups = [q for q in queries.captured_queries if "tenants_accesstoken" in q["sql"]]
+    assert len(token_lookups) == 1
