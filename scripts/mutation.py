@@ -76,6 +76,10 @@ EQUIVALENT: dict[str, str] = {
         "TenantMiddleware (always installed) sets request.tenant on every request, None "
         "without a key, so getattr's default is never used"
     ),
+    "app.tenants.authentication.xǁTenantTokenAuthenticationǁauthenticate__mutmut_46": (
+        "nothing reads request.auth.tenant: views take request.auth.membership, whose tenant "
+        "is the same one"
+    ),
     "app.ratelimit.bucket.x_take__mutmut_16": (
         "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
         "it already has"
