@@ -281,7 +281,9 @@ def run_target(
                 log = OUT / f"{name}.log"
                 with log.open("a" if rerun_survivors else "w", encoding="utf-8") as out:
                     out.write(ran.stdout + ran.stderr)
-        tried = len(names) or sum(len(_results(work, m)) for m in target.modules)
+        tried = len(names) or sum(  # an interrupted run leaves some without a result
+            1 for m in target.modules for code in _results(work, m).values() if code is not None
+        )
     elapsed = time.monotonic() - started
     summary: dict[str, object] = {}
     survivors = []
