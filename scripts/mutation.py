@@ -11,12 +11,14 @@ with every surviving mutant's diff. A benchmark-like job, not part of ``make tes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,18 @@ PRELOAD = (
     "django",
     "django.db.models",
     "rest_framework",
+    "django.test",
+    "pytest_django.plugin",
+    "_hypothesis_pytestplugin",
+    "hypothesis",
+    "psycopg",
+    "redis",
+    # Last: app settings and every installed app, from the mutated copy (seconds per session).
+    "tests.fixtures.django_warmup",
 )
+# Only the plugins the guarding tests use: autoloading every installed pytest plugin
+# (schemathesis, locust, testinfra, xdist, ...) costs seconds of imports per mutant.
+PYTEST_PLUGINS = ("pytest_django.plugin", "_hypothesis_pytestplugin")
 # Surviving mutants that cannot change behaviour, with the reason. Names are mutmut's and
 # shift when the function changes; a stale name simply stops matching.
 EQUIVALENT: dict[str, str] = {
@@ -48,7 +61,31 @@ EQUIVALENT: dict[str, str] = {
     "stacks.offline.parity.x_load_allowed__mutmut_6": (
         '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
     ),
+    "app.tenants.authentication.x_bearer_token__mutmut_9": (
+        "request.headers (Django's HttpHeaders) is case-insensitive: 'authorization' reads "
+        "the same header"
+    ),
+    "app.tenants.authentication.x_bearer_token__mutmut_10": (
+        "request.headers is case-insensitive: 'AUTHORIZATION' reads the same header"
+    ),
+    "app.tenants.authentication.x_bearer_token__mutmut_11": (
+        "a missing header read as 'XXXX' instead of '' is still one word with no bearer "
+        "scheme: None either way"
+    ),
+    "app.tenants.authentication.xǁTenantTokenAuthenticationǁauthenticate__mutmut_6": (
+        "TenantMiddleware (always installed) sets request.tenant on every request, None "
+        "without a key, so getattr's default is never used"
+    ),
+    "app.tenants.authentication.xǁTenantTokenAuthenticationǁauthenticate__mutmut_46": (
+        "nothing reads request.auth.tenant: views take request.auth.membership, whose tenant "
+        "is the same one"
+    ),
+    "app.ratelimit.bucket.x_take__mutmut_16": (
+        "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
+        "it already has"
+    ),
 }
+SHARED_ENV = "HRMS_TEST_POSTGRES"  # read by tests/fixtures/postgres_server.py
 KILLED = {1, 3, 24, -24, 36, 152, 255, -9, -11}  # failed tests, timeouts, crashes
 SURVIVED = {0, 5, 33}  # tests passed, or no test reached the mutant
 
@@ -57,6 +94,11 @@ SURVIVED = {0, 5, 33}  # tests passed, or no test reached the mutant
 class Target:
     modules: tuple[str, ...]  # files to mutate, relative to the repository
     tests: tuple[str, ...]  # the tests that guard them
+    # One PostgreSQL server for every mutant's session (tests/fixtures/postgres_server.py).
+    postgres: bool = False
+    # Mutants at a time; 1 where a guarding test changes the shared server for a moment
+    # (BYPASSRLS on the runtime role), which a concurrent session would see.
+    max_children: int | None = None
 
 
 TARGETS: dict[str, Target] = {
@@ -65,8 +107,11 @@ TARGETS: dict[str, Target] = {
         tests=(
             "tests/app/test_selectors_without_rls.py",
             "tests/app/test_authentication.py",
-            "tests/app/test_cross_tenant.py",
+            # Its other 60 cases are layer 2 and the views, at a second each per mutant.
+            "tests/app/test_cross_tenant.py::test_token_of_other_tenant_is_rejected_with_own_key",
         ),
+        postgres=True,
+        max_children=1,
     ),
     "leave": Target(
         modules=("app/leave/services.py", "app/leave/selectors.py"),
@@ -75,6 +120,7 @@ TARGETS: dict[str, Target] = {
             "tests/app/test_leave_workflow.py",
             "tests/app/test_audit_completeness.py",
         ),
+        postgres=True,
     ),
     "people": Target(
         modules=("app/people/services.py", "app/people/selectors.py"),
@@ -84,6 +130,7 @@ TARGETS: dict[str, Target] = {
             "tests/app/test_audit_completeness.py",
             "tests/app/test_audit_events.py",
         ),
+        postgres=True,
     ),
     "limiter": Target(
         modules=("app/ratelimit/bucket.py", "app/ratelimit/limits.py"),
@@ -102,6 +149,11 @@ TARGETS: dict[str, Target] = {
 
 def _toml_list(items: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def _pytest_args() -> list[str]:
+    plugins = [arg for name in PYTEST_PLUGINS for arg in ("-p", name)]
+    return [*plugins, "-p", "no:cacheprovider", "-q"]
 
 
 def _prepare(name: str, target: Target) -> Path:
@@ -129,7 +181,7 @@ def _prepare(name: str, target: Target) -> Path:
         f"only_mutate = {_toml_list(target.modules)}\n"
         f"also_copy = {_toml_list(others)}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(target.tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
+        f"pytest_add_cli_args = {_toml_list(_pytest_args())}\n"
         # A fresh process per mutant: forking a process that already ran the Pulumi mock
         # runtime (gRPC threads) or holds database connections hangs or shares them.
         'process_isolation = "forkserver"\n'
@@ -145,8 +197,14 @@ def _prepare(name: str, target: Target) -> Path:
     return work
 
 
-def _mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _mutmut(
+    work: Path, *args: str, database: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # never the real tree
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # PYTEST_PLUGINS are named on the command line
+    env.pop(SHARED_ENV, None)
+    if database is not None:
+        env[SHARED_ENV] = str(database)
     return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "mutmut", *args],
         cwd=work,
@@ -165,15 +223,67 @@ def _results(work: Path, module: str) -> dict[str, int | None]:
     return codes
 
 
+def _survivors(work: Path, target: Target) -> list[str]:
+    return sorted(
+        mutant
+        for module in target.modules
+        for mutant, code in _results(work, module).items()
+        if code in SURVIVED and mutant not in EQUIVALENT
+    )
+
+
+def _refresh_tests(work: Path) -> None:
+    """The current tests into an earlier run's copy; mutmut copies them on into mutants/."""
+    shutil.rmtree(work / "tests")
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+@contextlib.contextmanager
+def _shared_postgres(work: Path, target: Target) -> Iterator[Path | None]:
+    """One server for the whole target instead of one per mutant's test session."""
+    if not target.postgres:
+        yield None
+        return
+    from scripts.local_services.postgres import (
+        app_database_save,
+        postgres_app_database,
+        postgres_running,
+    )
+
+    with postgres_running(fast=True) as server:
+        described = work / "postgres.json"
+        app_database_save(postgres_app_database(server, owner_createdb=True), described)
+        yield described
+
+
 def run_target(
-    name: str, target: Target, max_children: int, *, report_only: bool = False
+    name: str,
+    target: Target,
+    max_children: int,
+    *,
+    report_only: bool = False,
+    rerun_survivors: bool = False,
 ) -> tuple[dict[str, object], str]:
     work = OUT / "work" / name
     started = time.monotonic()
+    tried = 0
     if not report_only:
-        work = _prepare(name, target)
-        ran = _mutmut(work, "run", "--max-children", str(max_children))
-        (OUT / f"{name}.log").write_text(ran.stdout + ran.stderr, encoding="utf-8")
+        if rerun_survivors:
+            names = _survivors(work, target)
+            _refresh_tests(work)
+        else:
+            names = []
+            work = _prepare(name, target)
+        children = str(target.max_children or max_children)
+        with _shared_postgres(work, target) as database:
+            if not rerun_survivors or names:
+                ran = _mutmut(work, "run", "--max-children", children, *names, database=database)
+                log = OUT / f"{name}.log"
+                with log.open("a" if rerun_survivors else "w", encoding="utf-8") as out:
+                    out.write(ran.stdout + ran.stderr)
+        tried = len(names) or sum(  # an interrupted run leaves some without a result
+            1 for m in target.modules for code in _results(work, m).values() if code is not None
+        )
     elapsed = time.monotonic() - started
     summary: dict[str, object] = {}
     survivors = []
@@ -191,7 +301,8 @@ def run_target(
             shown = _mutmut(work, "show", mutant).stdout.strip()
             verdict = f"equivalent: {EQUIVALENT[mutant]}" if mutant in EQUIVALENT else "to kill"
             survivors.append(f"## {module}  {mutant}  (exit {codes[mutant]}; {verdict})\n{shown}\n")
-    print(f"{name}: {json.dumps(summary)} in {elapsed:.0f}s")
+    rate = f", {tried / elapsed * 60:.1f} mutants/min" if tried and elapsed > 1 else ""
+    print(f"{name}: {json.dumps(summary)} in {elapsed:.0f}s ({tried} mutants run{rate})")
     return summary, "\n".join(survivors)
 
 
@@ -204,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="summarise the last (possibly interrupted) run's results without running",
     )
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="in the last run's copy, with the current tests: run only its survivors again",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     summary_path = OUT / "summary.json"
@@ -214,7 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     texts = []
     for name in args.only or sorted(TARGETS):
         result, text = run_target(
-            name, TARGETS[name], args.max_children, report_only=args.report_only
+            name,
+            TARGETS[name],
+            args.max_children,
+            report_only=args.report_only,
+            rerun_survivors=args.rerun_survivors,
         )
         summary.update(result)
         texts.append(f"# {name}\n{text or '(no survivors)'}\n")

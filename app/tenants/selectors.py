@@ -175,7 +175,3 @@ def _credentials_in_one_message(api_key: str, token: str | None) -> RequestCrede
     return RequestCredentials(
         tenant=tenant, membership=_membership_if_current(membership, expires_at=expires_at)
     )
-
-
-def tenant_get_by_slug(*, slug: str) -> Tenant | None:
-    return Tenant.objects.filter(slug=slug).first()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
@@ -343,3 +344,23 @@ def postgres_app_database(
         backup=backup,
         backup_password=backup_password if backup is not None else "",
     )
+
+
+def app_database_save(database: AppDatabase, path: Path) -> None:
+    """Describe a running server and its database for other processes (passwords: mode 0600)."""
+    fields = asdict(database)
+    fields["server"] = {
+        k: str(v) if isinstance(v, Path) else v for k, v in fields["server"].items()
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(json.dumps(fields))
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
+
+
+def app_database_load(path: Path) -> AppDatabase:
+    fields = json.loads(path.read_text(encoding="utf-8"))
+    server = fields.pop("server")
+    for key in ("base_dir", "data_dir", "socket_dir", "bin_dir"):
+        server[key] = Path(server[key])
+    return AppDatabase(server=PostgresServer(**server), **fields)

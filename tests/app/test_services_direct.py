@@ -25,15 +25,17 @@ from app.leave.services import (
     leave_request_reject,
     leave_request_submit,
 )
-from app.people.models import EmploymentStatus
+from app.people.models import Employee, EmploymentStatus
 from app.people.selectors import employee_list
 from app.people.services import (
     department_create,
     department_delete,
     department_update,
     employee_create,
+    employee_link_membership,
     employee_update,
 )
+from app.tenants.services import membership_create, user_get_or_create
 from tests.app.factories import TenantWorld, add_second_team, leave_request_add
 
 NOT_HR = ("manager", "employee", "peer")
@@ -145,8 +147,68 @@ def test_duplicate_codes_and_numbers_are_refused(world: TenantWorld) -> None:
     with pytest.raises(DomainError, match="already exists"):
         department_update(actor=hr, department=other, code="ENG")
     department_update(actor=hr, department=other, code="SAL")  # its own code is fine
-    with pytest.raises(DomainError, match="already used"):
+    with pytest.raises(DomainError, match="already used") as refused:
         employee_update(actor=hr, employee=world.employee("peer"), employee_number="E-1")
+    assert refused.value.field == "employee_number"
+    with pytest.raises(DomainError, match="already exists") as refused:
+        department_update(actor=hr, department=other, code="ENG")
+    assert refused.value.field == "code"
+
+
+def test_references_to_another_tenants_rows_are_refused_by_field(
+    world: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    hr = _actor(world, "hr")
+    foreign_department = tenant_b.department
+    assert foreign_department is not None
+    foreign_manager = tenant_b.employee("manager")
+    attempts = [
+        ({"department_id": foreign_department.pk}, "department", foreign_department.pk),
+        ({"manager_id": foreign_manager.pk}, "manager", foreign_manager.pk),
+    ]
+    with tenant_scope(world.tenant.pk):
+        for reference, field, pk in attempts:
+            with pytest.raises(DomainError) as refused:
+                employee_create(
+                    actor=hr,
+                    employee_number="N-9",
+                    first_name="N",
+                    last_name="N",
+                    email="n9@example.com",
+                    job_title="t",
+                    hire_date=date(2024, 1, 1),
+                    **reference,
+                )
+            assert (refused.value.field, refused.value.message) == (
+                field,
+                f"Invalid pk {pk} - object does not exist.",
+            )
+            with pytest.raises(DomainError) as refused:
+                employee_update(actor=hr, employee=world.employee("peer"), **reference)
+            assert refused.value.field == field
+
+
+def test_a_chain_that_already_loops_does_not_hang_an_update(world: TenantWorld) -> None:
+    """Rows written around the service (an import, a restore) may already hold a loop."""
+    manager, manager2 = world.employee("manager"), world.employee("manager2")
+    Employee.objects.filter(pk=manager.pk).update(manager=manager2)
+    Employee.objects.filter(pk=manager2.pk).update(manager=manager)
+    peer = employee_update(
+        actor=_actor(world, "hr"), employee=world.employee("peer"), manager_id=manager.pk
+    )
+    assert peer.manager == manager
+
+
+def test_a_login_is_linked_only_within_its_tenant(
+    world: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    foreign = tenant_b.logins["peer"].membership
+    peer = world.employee("peer")
+    with pytest.raises(DomainError, match="another tenant") as refused:
+        employee_link_membership(employee=peer, membership=foreign)
+    assert refused.value.field == "membership"
+    peer.refresh_from_db()
+    assert peer.membership == world.logins["peer"].membership
 
 
 # ---------------------------------------------------------------- leave: who may decide
@@ -239,23 +301,74 @@ def test_overlap_at_both_ends_of_the_range(
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "message"),
+    ("start", "end", "message", "field"),
     [
-        (date(2031, 9, 2), date(2031, 9, 1), "must not be before"),
-        (date(2031, 12, 31), date(2032, 1, 2), "two calendar years"),
-        (date(2031, 9, 6), date(2031, 9, 7), "no working days"),
-        (date(2031, 9, 1), date(2031, 9, 29), "only 20"),  # 21 working days, 20 allowed
+        (date(2031, 9, 2), date(2031, 9, 1), "must not be before", "end_date"),
+        (date(2031, 12, 31), date(2032, 1, 2), "two calendar years", "end_date"),
+        (date(2031, 9, 6), date(2031, 9, 7), "no working days", "end_date"),
+        # 21 working days, 20 allowed
+        (
+            date(2031, 9, 1),
+            date(2031, 9, 29),
+            r"Requested 21 days but only 20(\.0+)? of ANNUAL remain for 2031\.",
+            "leave_type",
+        ),
     ],
 )
-def test_period_validation(world: TenantWorld, start: date, end: date, message: str) -> None:
+def test_period_validation(
+    world: TenantWorld, start: date, end: date, message: str, field: str
+) -> None:
+    """Each refusal names the field a client shows it next to (the 400 body's key)."""
     assert world.leave_type is not None
-    with pytest.raises(DomainError, match=message):
+    with pytest.raises(DomainError, match=message) as refused:
         leave_request_submit(
             actor=_actor(world, "peer"),
             leave_type_id=world.leave_type.pk,
             start_date=start,
             end_date=end,
         )
+    assert refused.value.field == field
+
+
+def test_unknown_references_are_refused_by_field(world: TenantWorld, tenant_b: TenantWorld) -> None:
+    assert world.leave_type is not None
+    day = date(2031, 9, 1)
+    hr = _actor(world, "hr")
+    with tenant_scope(world.tenant.pk):
+        attempts = [
+            (
+                {"actor": hr, "leave_type_id": 0},
+                "leave_type",
+                "Invalid pk 0 - object does not exist.",
+            ),
+            (
+                {
+                    "actor": hr,
+                    "leave_type_id": world.leave_type.pk,
+                    "employee_id": tenant_b.employee("peer").pk,
+                },
+                "employee",
+                f"Invalid pk {tenant_b.employee('peer').pk} - object does not exist.",
+            ),
+        ]
+        for kwargs, field, message in attempts:
+            with pytest.raises(DomainError) as refused:
+                leave_request_submit(start_date=day, end_date=day, **kwargs)  # type: ignore[arg-type]
+            assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_a_login_without_an_employee_record_cannot_file_for_itself(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    user = user_get_or_create(username="contractor@acme")
+    membership = membership_create(tenant=world.tenant, user=user, role="hr")
+    with pytest.raises(DomainError, match="no employee record") as refused:
+        leave_request_submit(
+            actor=membership,
+            leave_type_id=world.leave_type.pk,
+            start_date=date(2031, 9, 1),
+            end_date=date(2031, 9, 1),
+        )
+    assert refused.value.field == "employee"
 
 
 def test_balance_counts_pending_requests_and_allows_exactly_the_allowance(

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from scripts.local_services.postgres import (
+    AppDatabase,
     PostgresError,
+    PostgresServer,
+    app_database_load,
+    app_database_save,
     postgres_create_database,
     postgres_create_role,
     postgres_running,
@@ -46,3 +51,30 @@ def test_missing_binaries_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("glob.glob", lambda pattern: [])
     with pytest.raises(PostgresError, match="initdb, pg_ctl"), postgres_running():
         pass
+
+
+def test_a_described_database_reads_back_whole_and_private(tmp_path: Path) -> None:
+    """``make mutation`` hands one server to many test sessions through this file."""
+    server = PostgresServer(
+        host="127.0.0.1",
+        port=54321,
+        base_dir=tmp_path,
+        data_dir=tmp_path / "data",
+        socket_dir=tmp_path / "sock",
+        bin_dir=Path("/usr/lib/postgresql/15/bin"),
+        run_as="postgres",
+    )
+    database = AppDatabase(
+        server=server,
+        name="hrms",
+        owner="hrms_owner",
+        owner_password="owner-pw",
+        runtime="hrms_app",
+        runtime_password="app-pw",
+        backup="hrms_backup",
+        backup_password="backup-pw",
+    )
+    described = tmp_path / "postgres.json"
+    app_database_save(database, described)
+    assert app_database_load(described) == database
+    assert described.stat().st_mode & 0o777 == 0o600  # it holds passwords

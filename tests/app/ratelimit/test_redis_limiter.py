@@ -22,7 +22,7 @@ from app.ratelimit.backends.redis import (
     decision_from_reply,
     redis_client,
 )
-from app.ratelimit.bucket import DAY_US, MICRO, LimitKind
+from app.ratelimit.bucket import DAY_US, MICRO, MINUTE_US, LimitKind
 from app.ratelimit.limits import Limits
 from scripts.local_services.redis import RedisServer
 from tests.app.ratelimit.conftest import hammer_groups
@@ -66,6 +66,55 @@ def test_lua_and_python_make_identical_decisions(
     for gap in gaps_us:
         now += gap
         assert limiter.hit("parity", limits, now_us=now) == memory.hit("parity", limits, now_us=now)
+        # The kept state too: the monitor reads the rejection counters from it.
+        assert _redis_state(limiter, "parity") == _memory_state(memory, "parity")
+
+
+def _redis_state(limiter: RedisLimiter, key: str) -> tuple[float, ...]:
+    fields = limiter.client.hmget(limiter.key(key), "t", "ts", "d", "u", "rw", "rn", "rp")
+    return tuple(float(value) for value in fields)
+
+
+def _memory_state(memory: MemoryLimiter, key: str) -> tuple[float, ...]:
+    state = memory.peek(key)
+    assert state is not None
+    return tuple(
+        float(value)
+        for value in (
+            state.tokens,
+            state.ts,
+            state.day,
+            state.used,
+            state.rej_minute,
+            state.rej_now,
+            state.rej_prev,
+        )
+    )
+
+
+def test_rejections_are_kept_for_this_minute_and_the_one_before(limiter: RedisLimiter) -> None:
+    """Both backends count 429s per minute and hand the count on for exactly one minute."""
+    limits = Limits(rate_per_second=0.5, burst=1, daily_quota=None)
+    memory = MemoryLimiter()
+    minute = MIDNIGHT // MINUTE_US + 10
+    expected = [  # (seconds into ``minute``, allowed, (rej_minute, rej_now, rej_prev), ttl s)
+        (0.0, True, (minute, 0, 0), 2),
+        (0.5, False, (minute, 1, 0), 120),  # a 429 keeps the state for two minutes
+        (61.0, True, (minute + 1, 0, 1), 120),  # the previous minute's count is handed on
+        (61.1, False, (minute + 1, 1, 1), 120),
+        (62.0, False, (minute + 1, 2, 1), 120),
+        # A minute without hits drops both counts (the state, kept 120 s after the last
+        # 429 at 62 s, is still there at 180.5 s).
+        (180.5, True, (minute + 3, 0, 0), 2),
+    ]
+    for seconds, allowed, counters, ttl_s in expected:
+        now = minute * MINUTE_US + int(seconds * MICRO)
+        decisions = {limiter.hit("r", limits, now_us=now), memory.hit("r", limits, now_us=now)}
+        assert len(decisions) == 1, seconds
+        (decision,) = decisions
+        assert (decision.allowed, decision.ttl_us) == (allowed, ttl_s * MICRO), seconds
+        for state in (_redis_state(limiter, "r"), _memory_state(memory, "r")):
+            assert state[4:] == tuple(float(c) for c in counters), seconds
 
 
 def test_burst_then_refill_at_the_configured_rate(limiter: RedisLimiter) -> None:
@@ -276,3 +325,27 @@ def test_a_changed_policy_is_sent_not_a_cached_command(limiter: RedisLimiter) ->
 def test_an_unexpected_script_reply_is_a_clear_limiter_error() -> None:
     with pytest.raises(LimiterUnavailable, match="unexpected script reply"):
         decision_from_reply(b"1 0 5")
+
+
+def test_the_state_outlives_its_bucket_only_while_it_holds_todays_quota_count(
+    limiter: RedisLimiter,
+) -> None:
+    """Kept until midnight while a quota counts today's requests, else only until full."""
+    memory = MemoryLimiter()
+
+    def hit(key: str, limits: Limits, now: int) -> int:
+        decisions = {limiter.hit(key, limits, now_us=now), memory.hit(key, limits, now_us=now)}
+        assert len(decisions) == 1
+        return decisions.pop().ttl_us
+
+    quota_of_one = Limits(rate_per_second=1, burst=1, daily_quota=1)
+    unlimited = Limits(rate_per_second=1, burst=1, daily_quota=None)
+    evening = MIDNIGHT - 10 * MICRO
+    assert hit("q", quota_of_one, evening) == 10 * MICRO  # the count lasts until 00:00 UTC
+    # The quota lifted the same day (an override): nothing to keep past the refill.
+    assert hit("q", unlimited, evening + 2 * MICRO) == MICRO
+
+    quota = Limits(rate_per_second=1, burst=1, daily_quota=5)
+    assert hit("r", quota, MIDNIGHT - 1) == 1 * MICRO  # yesterday's count, about to reset
+    # Refused by rate at 00:00: today's count is still zero, so only the 429 is kept.
+    assert hit("r", quota, MIDNIGHT) == 2 * MINUTE_US
