@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 
 def assume_role_policy(
@@ -43,3 +44,23 @@ def managed_policy_arn(partition: str, name: str) -> str:
 def managed_policy_for(partition: pulumi.Output[str], name: str) -> pulumi.Output[str]:
     """ARN of the AWS managed policy ``name`` in the deploying partition."""
     return partition.apply(lambda p: managed_policy_arn(p, name))
+
+
+def service_role(
+    role_name: str,
+    attachment_name: str,
+    *,
+    service: str,
+    managed_policy: str,
+    partition: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    """A role ``service`` assumes, with one AWS managed policy attached."""
+    role = aws.iam.Role(role_name, assume_role_policy=assume_role_policy(service), opts=opts)
+    attachment = aws.iam.RolePolicyAttachment(
+        attachment_name,
+        role=role.name,
+        policy_arn=managed_policy_for(partition, managed_policy),
+        opts=opts,
+    )
+    return role, attachment

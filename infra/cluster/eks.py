@@ -13,7 +13,7 @@ import pulumi_aws as aws
 from infra.aws_context import AwsContext, aws_context
 from infra.cluster.addons import REQUIRED_ADDONS
 from infra.cluster.autoscaler import IMAGE_MINOR as AUTOSCALER_MINOR
-from infra.iam import assume_role_policy, managed_policy_arn
+from infra.iam import service_role
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
 from infra.settings import SettingError, cidr_block, matching, within
@@ -249,18 +249,11 @@ class EksCluster(pulumi.ComponentResource):
         self, name: str, ctx: AwsContext
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role the control plane manages cluster resources with."""
-        child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        return service_role(
             f"{name}-role",
-            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
-            opts=child,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-role-policy",
-            role=role.name,
-            policy_arn=ctx.partition.apply(
-                lambda p: managed_policy_arn(p, "AmazonEKSClusterPolicy")
-            ),
-            opts=child,
+            service="eks.amazonaws.com",
+            managed_policy="AmazonEKSClusterPolicy",
+            partition=ctx.partition,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return role, attachment

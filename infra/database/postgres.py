@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws_context import AwsContext, aws_context
-from infra.iam import assume_role_policy, managed_policy_arn
+from infra.iam import service_role
 from infra.kms import EncryptionKey, EncryptionKeyArgs
 from infra.logs import encrypted_log_group
 from infra.network.access import client_only_security_group
@@ -201,21 +201,14 @@ class PostgresDatabase(pulumi.ComponentResource):
         self, name: str, ctx: AwsContext
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role enhanced monitoring publishes OS metrics with."""
-        child = pulumi.ResourceOptions(parent=self)
-        monitoring_role = aws.iam.Role(
+        return service_role(
             f"{name}-monitoring-role",
-            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"),
-            opts=child,
-        )
-        monitoring_policy = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
-            role=monitoring_role.name,
-            policy_arn=ctx.partition.apply(
-                lambda p: managed_policy_arn(p, "service-role/AmazonRDSEnhancedMonitoringRole")
-            ),
-            opts=child,
+            service="monitoring.rds.amazonaws.com",
+            managed_policy="service-role/AmazonRDSEnhancedMonitoringRole",
+            partition=ctx.partition,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return monitoring_role, monitoring_policy
 
     def _log_groups(self, name: str, args: PostgresDatabaseArgs) -> list[aws.cloudwatch.LogGroup]:
         child = pulumi.ResourceOptions(parent=self)
