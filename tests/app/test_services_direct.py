@@ -13,12 +13,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from app.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.core.rls import tenant_scope
 from app.leave.models import LeaveBalance, LeaveRequest, LeaveStatus
-from app.leave.selectors import leave_request_list
+from app.leave.selectors import (
+    leave_request_get,
+    leave_request_list,
+    leave_type_get,
+    leave_type_list,
+)
 from app.leave.services import (
     leave_request_approve,
     leave_request_cancel,
@@ -245,6 +252,65 @@ def test_nobody_decides_on_their_own_request(world: TenantWorld, role: str) -> N
     own = leave_request_add(world, role, date(2031, 7, 7), date(2031, 7, 7))
     with pytest.raises(ForbiddenError, match="your own"):
         leave_request_approve(actor=_actor(world, role), leave_request=own)
+
+
+NOT_THE_MANAGER = "Only the employee's manager, hr or admin can decide."
+
+
+def test_a_refused_decision_says_who_may_decide(world: TenantWorld, pending: LeaveRequest) -> None:
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=_actor(world, "manager2"), leave_request=pending)
+    assert str(refused.value) == NOT_THE_MANAGER
+    own = leave_request_add(world, "manager", date(2031, 7, 8), date(2031, 7, 8))
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=_actor(world, "manager"), leave_request=own)
+    assert str(refused.value) == "You cannot decide on your own leave request."
+
+
+def test_no_manager_decides_for_an_employee_without_one(world: TenantWorld) -> None:
+    """``peer`` reports to nobody: a manager's role alone does not make them its approver."""
+    unmanaged = leave_request_add(world, "peer", date(2031, 7, 9), date(2031, 7, 9))
+    for role in ("manager", "manager2"):
+        with pytest.raises(ForbiddenError) as refused:
+            leave_request_reject(actor=_actor(world, role), leave_request=unmanaged)
+        assert str(refused.value) == NOT_THE_MANAGER
+    hr = leave_request_approve(actor=_actor(world, "hr"), leave_request=unmanaged)
+    assert hr.status == LeaveStatus.APPROVED
+
+
+def test_a_manager_login_without_an_employee_record_cannot_decide(
+    world: TenantWorld, pending: LeaveRequest
+) -> None:
+    user = user_get_or_create(username="interim@acme")
+    membership = membership_create(tenant=world.tenant, user=user, role="manager")
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=membership, leave_request=pending)
+    assert str(refused.value) == NOT_THE_MANAGER
+    pending.refresh_from_db()
+    assert pending.status == LeaveStatus.PENDING
+
+
+def test_a_request_is_fetched_with_its_employee_manager_and_type_in_one_query(
+    world: TenantWorld, pending: LeaveRequest
+) -> None:
+    actor = _actor(world, "manager")
+    with CaptureQueriesContext(connection) as queries:
+        fetched = leave_request_get(actor=actor, request_id=pending.pk)
+        assert fetched.employee.manager == world.employee("manager")
+        assert fetched.leave_type == world.leave_type
+    assert len(queries.captured_queries) == 1
+    assert fetched.pk == pending.pk
+    with pytest.raises(NotFoundError):
+        leave_request_get(actor=_actor(world, "manager2"), request_id=pending.pk)
+
+
+def test_leave_types_are_listed_and_fetched_within_the_tenant(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    hr = _actor(world, "employee")
+    assert list(leave_type_list(actor=hr)) == [world.leave_type]
+    assert leave_type_get(actor=hr, leave_type_id=world.leave_type.pk) == world.leave_type
+    with pytest.raises(NotFoundError):
+        leave_type_get(actor=hr, leave_type_id=world.leave_type.pk + 1000)
 
 
 # ---------------------------------------------------------------- leave: filing
