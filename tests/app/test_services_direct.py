@@ -33,7 +33,13 @@ from app.leave.services import (
     leave_request_submit,
 )
 from app.people.models import Employee, EmploymentStatus
-from app.people.selectors import employee_list
+from app.people.selectors import (
+    department_get,
+    department_list,
+    employee_get,
+    employee_list,
+    employee_of,
+)
 from app.people.services import (
     department_create,
     department_delete,
@@ -92,6 +98,34 @@ def test_manager_sees_only_their_reports_requests(world: TenantWorld) -> None:
     assert by_role["manager2"] == {pk("report2")}
     assert by_role["peer"] == {pk("peer")}
     assert by_role["hr"] == {pk(r) for r in ("peer", "report2", "manager", "hr", "employee")}
+
+
+def test_each_login_fetches_only_the_employees_it_sees(world: TenantWorld) -> None:
+    for role in ("manager", "employee", "hr"):
+        actor = _actor(world, role)
+        visible = {e.pk for e in employee_list(actor=actor)}
+        assert employee_of(actor=actor) == world.employee(role)
+        for other in world.logins:
+            pk = world.employee(other).pk
+            if pk in visible:
+                assert employee_get(actor=actor, employee_id=pk).pk == pk
+            else:
+                with pytest.raises(NotFoundError):
+                    employee_get(actor=actor, employee_id=pk)
+    with pytest.raises(NotFoundError):
+        employee_get(actor=_actor(world, "employee"), employee_id=world.employee("manager").pk)
+
+
+def test_departments_are_listed_and_fetched_within_the_tenant(world: TenantWorld) -> None:
+    assert world.department is not None
+    assert world.other_department is not None
+    actor = _actor(world, "employee")
+    both = {world.department.pk, world.other_department.pk}
+    assert {d.pk for d in department_list(actor=actor)} == both
+    for pk in both:
+        assert department_get(actor=actor, department_id=pk).pk == pk
+    with pytest.raises(NotFoundError):
+        department_get(actor=actor, department_id=max(both) + 1000)
 
 
 # ---------------------------------------------------------------- people services
