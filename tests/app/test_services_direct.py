@@ -31,6 +31,7 @@ from app.leave.services import (
     leave_request_cancel,
     leave_request_reject,
     leave_request_submit,
+    leave_type_create,
 )
 from app.people.models import Employee, EmploymentStatus
 from app.people.selectors import (
@@ -476,6 +477,25 @@ def test_balance_counts_pending_requests_and_allows_exactly_the_allowance(
     assert submit(date(2031, 9, 22), date(2031, 9, 26)).days == Decimal(5)
     with pytest.raises(DomainError, match="only 0"):
         submit(date(2031, 10, 1), date(2031, 10, 1))
+
+
+def test_pending_days_count_against_their_own_leave_type_only(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    sick = leave_type_create(
+        tenant_id=world.tenant.pk, code="SICK", name="Sick leave", annual_allowance_days=Decimal(3)
+    )
+    peer = _actor(world, "peer")
+    # The whole annual allowance pending (20 working days) leaves sick leave untouched.
+    leave_request_submit(
+        actor=peer,
+        leave_type_id=world.leave_type.pk,
+        start_date=date(2031, 9, 1),
+        end_date=date(2031, 9, 26),
+    )
+    filed = leave_request_submit(
+        actor=peer, leave_type_id=sick.pk, start_date=date(2031, 10, 1), end_date=date(2031, 10, 3)
+    )
+    assert filed.days == Decimal(3)
 
 
 def test_terminated_employees_cannot_file(world: TenantWorld) -> None:
