@@ -498,6 +498,28 @@ def test_pending_days_count_against_their_own_leave_type_only(world: TenantWorld
     assert filed.days == Decimal(3)
 
 
+def test_only_this_years_pending_requests_are_held_against_the_balance(
+    world: TenantWorld,
+) -> None:
+    assert world.leave_type is not None
+    leave_type_id = world.leave_type.pk
+    peer, hr = _actor(world, "peer"), _actor(world, "hr")
+
+    def submit(start: date, end: date) -> LeaveRequest:
+        return leave_request_submit(
+            actor=peer, leave_type_id=leave_type_id, start_date=start, end_date=end
+        )
+
+    # Next year's pending allowance and a rejected request hold nothing in 2031.
+    submit(date(2032, 3, 1), date(2032, 3, 26))  # 20 working days
+    leave_request_reject(actor=hr, leave_request=submit(date(2031, 9, 1), date(2031, 9, 26)))
+    # Approved days are used once (in the balance), not again as pending.
+    leave_request_approve(actor=hr, leave_request=submit(date(2031, 9, 1), date(2031, 9, 12)))
+    assert submit(date(2031, 10, 6), date(2031, 10, 17)).days == Decimal(10)
+    with pytest.raises(DomainError, match="only 0"):
+        submit(date(2031, 11, 3), date(2031, 11, 3))
+
+
 def test_terminated_employees_cannot_file(world: TenantWorld) -> None:
     assert world.leave_type is not None
     employee_update(
