@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from app.audit.models import AuditEvent
 from app.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.core.rls import tenant_scope
 from app.leave.models import LeaveBalance, LeaveRequest, LeaveStatus
@@ -599,3 +600,19 @@ def test_a_refused_transition_names_the_status_it_needs(
         with pytest.raises(ConflictError) as refused:
             transition(actor=hr, leave_request=pending)
         assert (refused.value.field, refused.value.message) == ("status", message)
+
+
+def test_leave_audit_events_carry_the_values(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    filed = leave_request_submit(
+        actor=_actor(world, "employee"),
+        leave_type_id=world.leave_type.pk,
+        start_date=date(2031, 9, 1),
+        end_date=date(2031, 9, 3),
+    )
+    leave_request_approve(actor=_actor(world, "manager"), leave_request=filed, note="enjoy")
+    events = AuditEvent.objects.filter(entity_type="leave_request", entity_id=str(filed.pk))
+    assert {e.action: e.changes for e in events} == {
+        "leave_request.submit": {"start_date": "2031-09-01", "end_date": "2031-09-03", "days": "3"},
+        "leave_request.approve": {"status": "approved", "note": "enjoy"},
+    }
