@@ -616,3 +616,42 @@ def test_leave_audit_events_carry_the_values(world: TenantWorld) -> None:
         "leave_request.submit": {"start_date": "2031-09-01", "end_date": "2031-09-03", "days": "3"},
         "leave_request.approve": {"status": "approved", "note": "enjoy"},
     }
+
+
+def test_an_employee_is_placed_and_moved_within_the_tenant(world: TenantWorld) -> None:
+    """The happy path of the references, and the audit events holding exactly the HR fields."""
+    department, other = world.department, world.other_department
+    assert department is not None
+    assert other is not None
+    hr = _actor(world, "hr")
+    hired = employee_create(
+        actor=hr,
+        employee_number="N-7",
+        first_name="N",
+        last_name="N",
+        email="n7@example.com",
+        job_title="t",
+        hire_date=date(2024, 1, 1),
+        department_id=department.pk,
+        manager_id=world.employee("manager").pk,
+    )
+    assert (hired.department, hired.manager) == (department, world.employee("manager"))
+    moved = employee_update(actor=hr, employee=hired, department_id=other.pk)
+    assert Employee.objects.get(pk=moved.pk).department == other
+    created = AuditEvent.objects.get(action="employee.create", entity_id=str(hired.pk))
+    assert set(created.changes) == {
+        "employee_number",
+        "first_name",
+        "last_name",
+        "email",
+        "job_title",
+        "hire_date",
+        "employment_status",
+        "department",
+        "manager",
+    }
+    updated = AuditEvent.objects.get(action="employee.update", entity_id=str(hired.pk))
+    assert set(updated.changes) == {"department"}
+    legal = department_create(actor=hr, name="Legal", code="LEG")
+    event = AuditEvent.objects.get(action="department.create", entity_id=str(legal.pk))
+    assert set(event.changes) == {"name", "code"}
