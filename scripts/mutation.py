@@ -80,6 +80,29 @@ EQUIVALENT: dict[str, str] = {
         "nothing reads request.auth.tenant: views take request.auth.membership, whose tenant "
         "is the same one"
     ),
+    "app.leave.services.x__locked__mutmut_4": (
+        "the row is re-read by its own primary key, so tenant_id=leave_request.tenant_id "
+        "compares the row with its own tenant: always true (callers pass selector results)"
+    ),
+    "app.people.services.x__check_no_management_cycle__mutmut_15": (
+        "break and return both leave the loop, and nothing follows it in the function"
+    ),
+    "app.people.services.x__require_free_seat__mutmut_5": (
+        "the statement only takes the tenant row's lock (select_for_update); the value "
+        "it reads is discarded, so the shape of values_list does not matter"
+    ),
+    "app.people.services.x__require_free_seat__mutmut_6": (
+        "the statement only takes the tenant row's lock (select_for_update); the value "
+        "it reads is discarded, so the shape of values_list does not matter"
+    ),
+    "app.people.services.x__require_free_seat__mutmut_7": (
+        "the statement only takes the tenant row's lock (select_for_update); the value "
+        "it reads is discarded, so the shape of values_list does not matter"
+    ),
+    "app.people.services.x__require_free_seat__mutmut_11": (
+        "the statement only takes the tenant row's lock (select_for_update); the value "
+        "it reads is discarded, so the shape of values_list does not matter"
+    ),
     "app.ratelimit.bucket.x_take__mutmut_16": (
         "refilling when now == ts adds (now - ts) * rate = 0 tokens and sets ts to the value "
         "it already has"

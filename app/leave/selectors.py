@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from app.core.errors import NotFoundError
-from app.leave.models import LeaveBalance, LeaveRequest, LeaveType
+from app.leave.models import LeaveRequest, LeaveType
 from app.tenants.models import Membership, Role
 
 
@@ -40,7 +40,3 @@ def leave_request_get(*, actor: Membership, request_id: int) -> LeaveRequest:
     if leave_request is None:
         raise NotFoundError
     return leave_request
-
-
-def leave_balance_list(*, actor: Membership, employee_id: int) -> QuerySet[LeaveBalance]:
-    return LeaveBalance.objects.for_tenant(actor.tenant_id).filter(employee_id=employee_id)

@@ -259,12 +259,3 @@ def employee_update(*, actor: Membership, employee: Employee, **changes: Any) ->
         changes=audit_diff(before, _snapshot(employee, EMPLOYEE_FIELDS)),
     )
     return employee
-
-
-def employee_link_membership(*, employee: Employee, membership: Membership) -> Employee:
-    """Attach a login to an employee record (seeding and onboarding)."""
-    if employee.tenant_id != membership.tenant_id:
-        raise DomainError("The membership belongs to another tenant.", field="membership")
-    employee.membership = membership
-    employee.save(update_fields=["membership", "updated_at"])
-    return employee

@@ -195,9 +195,6 @@ TABLE: dict[str, Audited | NotAudited] = {
             ),
         ),
     ),
-    "app.people.services.employee_link_membership": NotAudited(
-        reason="links a login to its HR record when seeding; no HR data changes"
-    ),
     # ------------------------------------------------------------------ leave
     "app.leave.services.leave_request_submit": Audited(
         actions=("leave_request.submit",),

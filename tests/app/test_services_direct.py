@@ -13,26 +13,40 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from app.audit.models import AuditEvent
 from app.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.core.rls import tenant_scope
 from app.leave.models import LeaveBalance, LeaveRequest, LeaveStatus
-from app.leave.selectors import leave_request_list
+from app.leave.selectors import (
+    leave_request_get,
+    leave_request_list,
+    leave_type_get,
+    leave_type_list,
+)
 from app.leave.services import (
     leave_request_approve,
     leave_request_cancel,
     leave_request_reject,
     leave_request_submit,
+    leave_type_create,
 )
 from app.people.models import Employee, EmploymentStatus
-from app.people.selectors import employee_list
+from app.people.selectors import (
+    department_get,
+    department_list,
+    employee_get,
+    employee_list,
+    employee_of,
+)
 from app.people.services import (
     department_create,
     department_delete,
     department_update,
     employee_create,
-    employee_link_membership,
     employee_update,
 )
 from app.tenants.services import membership_create, user_get_or_create
@@ -87,6 +101,34 @@ def test_manager_sees_only_their_reports_requests(world: TenantWorld) -> None:
     assert by_role["hr"] == {pk(r) for r in ("peer", "report2", "manager", "hr", "employee")}
 
 
+def test_each_login_fetches_only_the_employees_it_sees(world: TenantWorld) -> None:
+    for role in ("manager", "employee", "hr"):
+        actor = _actor(world, role)
+        visible = {e.pk for e in employee_list(actor=actor)}
+        assert employee_of(actor=actor) == world.employee(role)
+        for other in world.logins:
+            pk = world.employee(other).pk
+            if pk in visible:
+                assert employee_get(actor=actor, employee_id=pk).pk == pk
+            else:
+                with pytest.raises(NotFoundError):
+                    employee_get(actor=actor, employee_id=pk)
+    with pytest.raises(NotFoundError):
+        employee_get(actor=_actor(world, "employee"), employee_id=world.employee("manager").pk)
+
+
+def test_departments_are_listed_and_fetched_within_the_tenant(world: TenantWorld) -> None:
+    assert world.department is not None
+    assert world.other_department is not None
+    actor = _actor(world, "employee")
+    both = {world.department.pk, world.other_department.pk}
+    assert {d.pk for d in department_list(actor=actor)} == both
+    for pk in both:
+        assert department_get(actor=actor, department_id=pk).pk == pk
+    with pytest.raises(NotFoundError):
+        department_get(actor=actor, department_id=max(both) + 1000)
+
+
 # ---------------------------------------------------------------- people services
 
 
@@ -130,10 +172,13 @@ def test_employee_update_refuses_another_tenants_employee(
 def test_management_chain_cannot_loop(world: TenantWorld) -> None:
     hr = _actor(world, "hr")
     manager = world.employee("manager")
-    with pytest.raises(DomainError, match="management chain"):
-        employee_update(actor=hr, employee=manager, manager_id=world.employee("employee").pk)
-    with pytest.raises(DomainError, match="management chain"):
-        employee_update(actor=hr, employee=manager, manager_id=manager.pk)
+    for loop in (world.employee("employee"), manager):
+        with pytest.raises(DomainError) as refused:
+            employee_update(actor=hr, employee=manager, manager_id=loop.pk)
+        assert (refused.value.field, refused.value.message) == (
+            "manager",
+            "An employee cannot be in their own management chain.",
+        )
     # A manager from the other team is fine.
     employee_update(actor=hr, employee=manager, manager_id=world.employee("manager2").pk)
 
@@ -199,18 +244,6 @@ def test_a_chain_that_already_loops_does_not_hang_an_update(world: TenantWorld) 
     assert peer.manager == manager
 
 
-def test_a_login_is_linked_only_within_its_tenant(
-    world: TenantWorld, tenant_b: TenantWorld
-) -> None:
-    foreign = tenant_b.logins["peer"].membership
-    peer = world.employee("peer")
-    with pytest.raises(DomainError, match="another tenant") as refused:
-        employee_link_membership(employee=peer, membership=foreign)
-    assert refused.value.field == "membership"
-    peer.refresh_from_db()
-    assert peer.membership == world.logins["peer"].membership
-
-
 # ---------------------------------------------------------------- leave: who may decide
 
 
@@ -245,6 +278,65 @@ def test_nobody_decides_on_their_own_request(world: TenantWorld, role: str) -> N
     own = leave_request_add(world, role, date(2031, 7, 7), date(2031, 7, 7))
     with pytest.raises(ForbiddenError, match="your own"):
         leave_request_approve(actor=_actor(world, role), leave_request=own)
+
+
+NOT_THE_MANAGER = "Only the employee's manager, hr or admin can decide."
+
+
+def test_a_refused_decision_says_who_may_decide(world: TenantWorld, pending: LeaveRequest) -> None:
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=_actor(world, "manager2"), leave_request=pending)
+    assert str(refused.value) == NOT_THE_MANAGER
+    own = leave_request_add(world, "manager", date(2031, 7, 8), date(2031, 7, 8))
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=_actor(world, "manager"), leave_request=own)
+    assert str(refused.value) == "You cannot decide on your own leave request."
+
+
+def test_no_manager_decides_for_an_employee_without_one(world: TenantWorld) -> None:
+    """``peer`` reports to nobody: a manager's role alone does not make them its approver."""
+    unmanaged = leave_request_add(world, "peer", date(2031, 7, 9), date(2031, 7, 9))
+    for role in ("manager", "manager2"):
+        with pytest.raises(ForbiddenError) as refused:
+            leave_request_reject(actor=_actor(world, role), leave_request=unmanaged)
+        assert str(refused.value) == NOT_THE_MANAGER
+    hr = leave_request_approve(actor=_actor(world, "hr"), leave_request=unmanaged)
+    assert hr.status == LeaveStatus.APPROVED
+
+
+def test_a_manager_login_without_an_employee_record_cannot_decide(
+    world: TenantWorld, pending: LeaveRequest
+) -> None:
+    user = user_get_or_create(username="interim@acme")
+    membership = membership_create(tenant=world.tenant, user=user, role="manager")
+    with pytest.raises(ForbiddenError) as refused:
+        leave_request_approve(actor=membership, leave_request=pending)
+    assert str(refused.value) == NOT_THE_MANAGER
+    pending.refresh_from_db()
+    assert pending.status == LeaveStatus.PENDING
+
+
+def test_a_request_is_fetched_with_its_employee_manager_and_type_in_one_query(
+    world: TenantWorld, pending: LeaveRequest
+) -> None:
+    actor = _actor(world, "manager")
+    with CaptureQueriesContext(connection) as queries:
+        fetched = leave_request_get(actor=actor, request_id=pending.pk)
+        assert fetched.employee.manager == world.employee("manager")
+        assert fetched.leave_type == world.leave_type
+    assert len(queries.captured_queries) == 1
+    assert fetched.pk == pending.pk
+    with pytest.raises(NotFoundError):
+        leave_request_get(actor=_actor(world, "manager2"), request_id=pending.pk)
+
+
+def test_leave_types_are_listed_and_fetched_within_the_tenant(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    hr = _actor(world, "employee")
+    assert list(leave_type_list(actor=hr)) == [world.leave_type]
+    assert leave_type_get(actor=hr, leave_type_id=world.leave_type.pk) == world.leave_type
+    with pytest.raises(NotFoundError):
+        leave_type_get(actor=hr, leave_type_id=world.leave_type.pk + 1000)
 
 
 # ---------------------------------------------------------------- leave: filing
@@ -388,6 +480,47 @@ def test_balance_counts_pending_requests_and_allows_exactly_the_allowance(
         submit(date(2031, 10, 1), date(2031, 10, 1))
 
 
+def test_pending_days_count_against_their_own_leave_type_only(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    sick = leave_type_create(
+        tenant_id=world.tenant.pk, code="SICK", name="Sick leave", annual_allowance_days=Decimal(3)
+    )
+    peer = _actor(world, "peer")
+    # The whole annual allowance pending (20 working days) leaves sick leave untouched.
+    leave_request_submit(
+        actor=peer,
+        leave_type_id=world.leave_type.pk,
+        start_date=date(2031, 9, 1),
+        end_date=date(2031, 9, 26),
+    )
+    filed = leave_request_submit(
+        actor=peer, leave_type_id=sick.pk, start_date=date(2031, 10, 1), end_date=date(2031, 10, 3)
+    )
+    assert filed.days == Decimal(3)
+
+
+def test_only_this_years_pending_requests_are_held_against_the_balance(
+    world: TenantWorld,
+) -> None:
+    assert world.leave_type is not None
+    leave_type_id = world.leave_type.pk
+    peer, hr = _actor(world, "peer"), _actor(world, "hr")
+
+    def submit(start: date, end: date) -> LeaveRequest:
+        return leave_request_submit(
+            actor=peer, leave_type_id=leave_type_id, start_date=start, end_date=end
+        )
+
+    # Next year's pending allowance and a rejected request hold nothing in 2031.
+    submit(date(2032, 3, 1), date(2032, 3, 26))  # 20 working days
+    leave_request_reject(actor=hr, leave_request=submit(date(2031, 9, 1), date(2031, 9, 26)))
+    # Approved days are used once (in the balance), not again as pending.
+    leave_request_approve(actor=hr, leave_request=submit(date(2031, 9, 1), date(2031, 9, 12)))
+    assert submit(date(2031, 10, 6), date(2031, 10, 17)).days == Decimal(10)
+    with pytest.raises(DomainError, match="only 0"):
+        submit(date(2031, 11, 3), date(2031, 11, 3))
+
+
 def test_terminated_employees_cannot_file(world: TenantWorld) -> None:
     assert world.leave_type is not None
     employee_update(
@@ -449,3 +582,76 @@ def test_only_the_requester_or_hr_cancels(
     )
     with pytest.raises(ConflictError):
         leave_request_cancel(actor=_actor(world, "hr"), leave_request=pending)
+
+
+def test_a_refused_transition_names_the_status_it_needs(
+    world: TenantWorld, pending: LeaveRequest
+) -> None:
+    hr = _actor(world, "hr")
+    leave_request_reject(actor=hr, leave_request=pending)
+    expected = {
+        leave_request_approve: "Cannot approve a request that is rejected; it must be pending.",
+        leave_request_reject: "Cannot reject a request that is rejected; it must be pending.",
+        leave_request_cancel: (
+            "Cannot cancel a request that is rejected; it must be pending or approved."
+        ),
+    }
+    for transition, message in expected.items():
+        with pytest.raises(ConflictError) as refused:
+            transition(actor=hr, leave_request=pending)
+        assert (refused.value.field, refused.value.message) == ("status", message)
+
+
+def test_leave_audit_events_carry_the_values(world: TenantWorld) -> None:
+    assert world.leave_type is not None
+    filed = leave_request_submit(
+        actor=_actor(world, "employee"),
+        leave_type_id=world.leave_type.pk,
+        start_date=date(2031, 9, 1),
+        end_date=date(2031, 9, 3),
+    )
+    leave_request_approve(actor=_actor(world, "manager"), leave_request=filed, note="enjoy")
+    events = AuditEvent.objects.filter(entity_type="leave_request", entity_id=str(filed.pk))
+    assert {e.action: e.changes for e in events} == {
+        "leave_request.submit": {"start_date": "2031-09-01", "end_date": "2031-09-03", "days": "3"},
+        "leave_request.approve": {"status": "approved", "note": "enjoy"},
+    }
+
+
+def test_an_employee_is_placed_and_moved_within_the_tenant(world: TenantWorld) -> None:
+    """The happy path of the references, and the audit events holding exactly the HR fields."""
+    department, other = world.department, world.other_department
+    assert department is not None
+    assert other is not None
+    hr = _actor(world, "hr")
+    hired = employee_create(
+        actor=hr,
+        employee_number="N-7",
+        first_name="N",
+        last_name="N",
+        email="n7@example.com",
+        job_title="t",
+        hire_date=date(2024, 1, 1),
+        department_id=department.pk,
+        manager_id=world.employee("manager").pk,
+    )
+    assert (hired.department, hired.manager) == (department, world.employee("manager"))
+    moved = employee_update(actor=hr, employee=hired, department_id=other.pk)
+    assert Employee.objects.get(pk=moved.pk).department == other
+    created = AuditEvent.objects.get(action="employee.create", entity_id=str(hired.pk))
+    assert set(created.changes) == {
+        "employee_number",
+        "first_name",
+        "last_name",
+        "email",
+        "job_title",
+        "hire_date",
+        "employment_status",
+        "department",
+        "manager",
+    }
+    updated = AuditEvent.objects.get(action="employee.update", entity_id=str(hired.pk))
+    assert set(updated.changes) == {"department"}
+    legal = department_create(actor=hr, name="Legal", code="LEG")
+    event = AuditEvent.objects.get(action="department.create", entity_id=str(legal.pk))
+    assert set(event.changes) == {"name", "code"}
