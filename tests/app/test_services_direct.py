@@ -8,7 +8,9 @@ is told apart from "whole department" and from "everyone".
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -238,10 +240,25 @@ def test_a_chain_that_already_loops_does_not_hang_an_update(world: TenantWorld) 
     manager, manager2 = world.employee("manager"), world.employee("manager2")
     Employee.objects.filter(pk=manager.pk).update(manager=manager2)
     Employee.objects.filter(pk=manager2.pk).update(manager=manager)
-    peer = employee_update(
-        actor=_actor(world, "hr"), employee=world.employee("peer"), manager_id=manager.pk
-    )
+    with _deadline(seconds=20):  # a hang becomes a failure, in the suite and under mutation
+        peer = employee_update(
+            actor=_actor(world, "hr"), employee=world.employee("peer"), manager_id=manager.pk
+        )
     assert peer.manager == manager
+
+
+@contextmanager
+def _deadline(*, seconds: int) -> Iterator[None]:
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ---------------------------------------------------------------- leave: who may decide
