@@ -209,10 +209,13 @@ from app.ratelimit.backends.redis import RedisLimiter, redis_client
 from app.ratelimit.limits import Limits
 
 url = sys.argv[1]
-start_at, duration, interval = (float(v) for v in sys.argv[2:5])
+duration, interval = (float(v) for v in sys.argv[2:4])
 client = redis_client(url, timeout_s=5)
 limiter = RedisLimiter(client)
 limits = Limits(rate_per_second=20, burst=3, daily_quota=None)
+limiter.hit("warm-up-c", limits)  # script loaded, connection open
+print("ready", flush=True)
+start_at = float(sys.stdin.readline())  # the moment A and B start hammering
 time.sleep(max(0.0, start_at - time.time()))
 hits = []  # (sent at, allowed); at least ten, however slowly a busy machine runs us
 while time.time() < start_at + duration or len(hits) < 10:
@@ -231,14 +234,21 @@ def test_noisy_tenant_does_not_reduce_another_tenants_allowance(redis_url: str) 
     client = redis_client(redis_url, timeout_s=5, max_connections=220)
     shared = RedisLimiter(client)
     duration = 1.5
-    start_at = time.time() + 1.0  # the paced client's interpreter starts meanwhile
     paced = subprocess.Popen(
-        [sys.executable, "-c", PACED_CLIENT, redis_url, str(start_at), str(duration), str(1 / 15)],
+        [sys.executable, "-c", PACED_CLIENT, redis_url, str(duration), str(1 / 15)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        # Start together once C is up, however long its interpreter took to start.
+        assert paced.stdout is not None
+        assert paced.stdin is not None
+        assert paced.stdout.readline().strip() == "ready", paced.stderr
+        start_at = time.time() + 0.2
+        paced.stdin.write(f"{start_at}\n")
+        paced.stdin.flush()
         time.sleep(max(0.0, start_at - time.time()))
         bursts = hammer_groups(
             {
