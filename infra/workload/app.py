@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.aws_context import aws_context
+from infra.aws_context import AwsContext, aws_context
 from infra.iam import policy_document
 from infra.ordering import explicit_dependencies
 from infra.settings import SettingError, matching, within
@@ -235,6 +235,29 @@ def db_connect_policy(
                 ],
             }
         ]
+    )
+
+
+def db_connect_role_policy(
+    resource_name: str,
+    *,
+    role: aws.iam.Role,
+    ctx: AwsContext,
+    region: str,
+    database_resource_id: pulumi.Input[str],
+    db_user: str,
+    parent: pulumi.Resource,
+) -> aws.iam.RolePolicy:
+    """``role`` may log in to the stack's database as ``db_user`` (db_connect_policy)."""
+    return aws.iam.RolePolicy(
+        resource_name,
+        role=role.id,
+        policy=pulumi.Output.all(ctx.partition, ctx.account_id, database_resource_id).apply(
+            lambda v: db_connect_policy(
+                partition=v[0], region=region, account_id=v[1], resource_id=v[2], db_user=db_user
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -627,21 +650,14 @@ class HrmsWorkload(pulumi.ComponentResource):
         ns = args.settings.namespace
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
         role = self._irsa_role(name, "irsa-role", args, ns=ns, service_account=WEB_SERVICE_ACCOUNT)
-        aws.iam.RolePolicy(
+        db_connect_role_policy(
             f"{name}-irsa-db-connect",
-            role=role.id,
-            policy=pulumi.Output.all(
-                ctx.partition, ctx.account_id, args.database_resource_id
-            ).apply(
-                lambda v: db_connect_policy(
-                    partition=v[0],
-                    region=args.region,
-                    account_id=v[1],
-                    resource_id=v[2],
-                    db_user=args.database_runtime_role,
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            role=role,
+            ctx=ctx,
+            region=args.region,
+            database_resource_id=args.database_resource_id,
+            db_user=args.database_runtime_role,
+            parent=self,
         )
         migrate_role = self._irsa_role(
             name, "migrate-irsa-role", args, ns=ns, service_account=MIGRATE_SERVICE_ACCOUNT

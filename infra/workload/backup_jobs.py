@@ -26,7 +26,7 @@ from infra.workload.app import (
     HTTPS_PORT,
     _pod_security_context,
     _security_context,
-    db_connect_policy,
+    db_connect_role_policy,
     dns_egress_rule,
     irsa_service_account,
     irsa_trust_policy,
@@ -359,21 +359,14 @@ class BackupJobs(pulumi.ComponentResource):
         aws_opts = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(pulumi.InvokeOptions(parent=self))
         backup_role = self._irsa_role(f"{name}-backup-irsa-role", args, BACKUP_SERVICE_ACCOUNT)
-        aws.iam.RolePolicy(
+        db_connect_role_policy(
             f"{name}-backup-db-connect",
-            role=backup_role.id,
-            policy=pulumi.Output.all(
-                ctx.partition, ctx.account_id, args.database_resource_id
-            ).apply(
-                lambda v: db_connect_policy(
-                    partition=v[0],
-                    region=args.region,
-                    account_id=v[1],
-                    resource_id=v[2],
-                    db_user=args.backup_role,
-                )
-            ),
-            opts=aws_opts,
+            role=backup_role,
+            ctx=ctx,
+            region=args.region,
+            database_resource_id=args.database_resource_id,
+            db_user=args.backup_role,
+            parent=self,
         )
         aws.iam.RolePolicy(
             f"{name}-backup-bucket",
