@@ -81,19 +81,24 @@ def _instances(sandbox: SandboxState) -> list[str]:
     return [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]]
 
 
+def _backup_into(sandbox: SandboxState, database: Database) -> dict[str, Any]:
+    """A logical backup of ``database`` into the sandbox stack's bucket: its manifest."""
+    return run_backup(
+        database=database,
+        target=BackupTarget(
+            account=sandbox.account,
+            bucket=sandbox.outputs[keys.LOGICAL_BACKUP_BUCKET],
+            kms_key_arn=sandbox.outputs[keys.LOGICAL_BACKUP_KMS_KEY_ARN],
+            stack="staging",
+        ),
+    ).to_dict()
+
+
 def test_a_drill_with_a_manifest_checks_every_tenant_and_cleans_up(
     source_db: Database, staging_sandbox: SandboxState, tmp_path: Path
 ) -> None:
     outputs = staging_sandbox.outputs
-    manifest = run_backup(
-        database=source_db,
-        target=BackupTarget(
-            account=staging_sandbox.account,
-            bucket=outputs[keys.LOGICAL_BACKUP_BUCKET],
-            kms_key_arn=outputs[keys.LOGICAL_BACKUP_KMS_KEY_ARN],
-            stack="staging",
-        ),
-    ).to_dict()
+    manifest = _backup_into(staging_sandbox, source_db)
     before = _instances(staging_sandbox)
 
     evidence = run_drill(
@@ -263,15 +268,7 @@ def test_cli_drill_against_the_sandbox_writes_audit_evidence_with_every_check_ru
     source_db: Database, staging_sandbox: SandboxState, tmp_path: Path
 ) -> None:
     outputs = staging_sandbox.outputs
-    manifest = run_backup(
-        database=source_db,
-        target=BackupTarget(
-            account=staging_sandbox.account,
-            bucket=outputs[keys.LOGICAL_BACKUP_BUCKET],
-            kms_key_arn=outputs[keys.LOGICAL_BACKUP_KMS_KEY_ARN],
-            stack="staging",
-        ),
-    ).to_dict()
+    manifest = _backup_into(staging_sandbox, source_db)
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     url = (
         f"postgres://{source_db.user}:{source_db.password}@{source_db.host}:"
