@@ -38,24 +38,73 @@ def current_db_tenant_id(*, using: str = "default") -> int | None:
     return None if row is None else row[0]
 
 
+def binding_sql(tenant_id: int | None, *, read_only: bool = False) -> str:
+    """The literal statement that binds a transaction to ``tenant_id`` (None: to no tenant)."""
+    value = "" if tenant_id is None else str(int(tenant_id))
+    statement = f"SELECT set_config('{SETTING}', '{value}', true)"
+    if read_only:
+        # Going read-only is allowed at any point of a transaction; a write then fails.
+        statement += ", set_config('transaction_read_only', 'on', true)"
+    return statement
+
+
 def set_db_tenant(tenant_id: int | None, *, using: str = "default") -> None:
-    """Bind the current transaction to ``tenant_id``; must run inside ``transaction.atomic``."""
+    """Bind the current transaction, or the current read scope, to ``tenant_id``."""
     tenant_id_var.set(tenant_id)
     if not _is_postgres(using):
         return
-    if not connections[using].in_atomic_block:
-        # Outside a transaction a local setting would vanish with the statement.
-        raise RuntimeError("set_db_tenant must be called inside transaction.atomic()")
     connection = connections[using]
-    value = "" if tenant_id is None else str(int(tenant_id))
+    read_only = bool(getattr(connection, "in_read_scope", False))
+    if not connection.in_atomic_block:
+        if read_only:
+            connection.read_scope_bind(binding_sql(tenant_id, read_only=True))  # type: ignore[attr-defined]
+            return
+        # Outside a transaction a local setting would vanish with the statement.
+        raise RuntimeError(
+            "set_db_tenant must be called inside transaction.atomic() or a read scope"
+        )
+    statement = binding_sql(tenant_id, read_only=read_only)
     if getattr(connection, "defers_tenant_binding", False):
         # app.core.db_backend sends it in front of the next statement, same round trip.
-        connection.tenant_binding_defer(  # type: ignore[attr-defined]
-            f"SELECT set_config('{SETTING}', '{value}', true)"
-        )
+        connection.tenant_binding_defer(statement)  # type: ignore[attr-defined]
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, value])
+        cursor.execute(statement)
+
+
+def read_scope_available(*, using: str = "default") -> bool:
+    """Whether ``read_scope`` can serve reads here (``app.core.db_backend``, PostgreSQL)."""
+    return bool(getattr(connections[using], "supports_read_scope", False))
+
+
+@contextmanager
+def read_scope(*, using: str = "default") -> Iterator[None]:
+    """A read request's database scope: autocommit, every statement bound and read-only.
+
+    Instead of BEGIN, statements, COMMIT: once ``set_db_tenant`` names the tenant, the
+    backend sends the binding, with ``transaction_read_only``, in front of each
+    statement, in the same message. PostgreSQL runs the two as one implicit transaction,
+    so the binding ends with that message on the server (nothing carries over on a
+    persistent connection), and a write fails instead of landing outside a transaction.
+    Leaving the scope, normally or by an exception, forgets the tenant. A
+    ``transaction.atomic`` inside the scope is bound to it, read-only too. Opened inside
+    a transaction (a test's), the scope is a savepoint that is always rolled back, so
+    neither the binding nor read-only outlives it there either. Needs
+    ``read_scope_available()``.
+    """
+    connection = connections[using]
+    connection.read_scope_open()  # type: ignore[attr-defined]
+    try:
+        if not connection.in_atomic_block:
+            yield
+            return
+        with transaction.atomic(using=using):
+            try:
+                yield
+            finally:
+                transaction.set_rollback(True, using=using)  # reads keep nothing
+    finally:
+        connection.read_scope_close()  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -73,9 +122,7 @@ def tenant_bound_statement(tenant_id: int, *, using: str = "default") -> Iterato
         connection.ensure_connection()
     if getattr(connection, "defers_tenant_binding", False) and connection.get_autocommit():
         tenant_id_var.set(tenant_id)
-        connection.tenant_binding_defer(  # type: ignore[attr-defined]
-            f"SELECT set_config('{SETTING}', '{int(tenant_id)}', true)"
-        )
+        connection.tenant_binding_defer(binding_sql(tenant_id))  # type: ignore[attr-defined]
         try:
             yield
         finally:

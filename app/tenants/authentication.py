@@ -66,8 +66,9 @@ def request_membership_verified(request: HttpRequest, membership: Membership | N
 class TenantTokenAuthentication(BaseAuthentication):
     """Requires ``X-API-Key`` (resolved by TenantMiddleware) and ``Authorization: Bearer``.
 
-    Runs inside the request's transaction (ATOMIC_REQUESTS), so this is where the
-    transaction gets bound to the tenant for row-level security.
+    Runs inside the request's database scope (``app.core.request_transaction``: a
+    transaction for writes, a read scope for reads), so this is where that scope gets
+    bound to the tenant for row-level security.
     """
 
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, TenantAuth]:

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from app.core.db_backend import base as db_backend
-from app.core.rls import current_db_tenant_id, set_db_tenant, tenant_scope
+from app.core.rls import binding_sql, current_db_tenant_id, set_db_tenant, tenant_scope
 from app.people.filters import EmployeeFilter
 from app.people.models import Department, Employee
 from app.people.serializers import DepartmentSerializer, EmployeeSerializer
@@ -25,8 +25,9 @@ from tests.app.factories import TenantWorld
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _binding(world: TenantWorld) -> str:
-    return f"SELECT set_config('app.tenant_id', '{world.tenant.pk}', true); "
+def _binding(world: TenantWorld, *, read: bool = True) -> str:
+    """What rides in front of a bound statement: a read's is read-only as well."""
+    return f"{binding_sql(world.tenant.pk, read_only=read)}; "
 
 
 def _captured(world: TenantWorld, method: str, path: str, **kwargs: Any) -> list[str]:
@@ -38,18 +39,19 @@ def _captured(world: TenantWorld, method: str, path: str, **kwargs: Any) -> list
     return [q["sql"] for q in queries.captured_queries]
 
 
-def _assert_bound(world: TenantWorld, statements: list[str]) -> None:
+def _assert_bound(world: TenantWorld, statements: list[str], *, read: bool = True) -> None:
     # No binding costs a round trip of its own; each rides in front of a statement.
     assert not any(s.startswith("SELECT set_config") and ";" not in s for s in statements)
     assert statements[0].startswith(CREDENTIALS_BINDING), statements  # key and token
-    bound = [s for s in statements if s.startswith(_binding(world))]
+    bound = [s for s in statements if s.startswith(_binding(world, read=read))]
     assert len(bound) == 1, statements  # the view's first query
 
 
-# The API key and the token checked in one message, its own implicit transaction; BEGIN,
-# the page with the binding, COMMIT (the view). Was 10: a health check, the key lookup,
-# and two transactions each with a binding of its own.
-READ_ROUND_TRIPS = 4
+# The API key and the token checked in one message, its own implicit transaction; the
+# page with the read-only binding in front, another (app/core/request_transaction.py).
+# Was 10: a health check, the key lookup, and two transactions each with a binding of
+# its own; then 4 with BEGIN and COMMIT around the page.
+READ_ROUND_TRIPS = 2
 CREDENTIALS_BINDING = "SELECT set_config('app.tenant_id', COALESCE((SELECT tenant_id"
 
 
@@ -77,7 +79,8 @@ def test_write_has_no_standalone_binding(tenant_a: TenantWorld) -> None:
         "hire_date": "2025-01-02",
     }
     statements = _captured(tenant_a, "post", "/api/v1/employees/", data=body, format="json")
-    _assert_bound(tenant_a, statements)
+    _assert_bound(tenant_a, statements, read=False)
+    assert statements[1] == "BEGIN", statements  # a write keeps its transaction
     # Key and token, then BEGIN, savepoint with the binding, tenant lock, uniqueness
     # check, insert, audit insert, release, COMMIT.
     assert len(statements) <= 9, statements
@@ -116,11 +119,16 @@ def test_server_side_cursor_is_bound(tenant_a: TenantWorld) -> None:
     assert ids == {login.employee.pk for login in tenant_a.logins.values() if login.employee}
 
 
+@pytest.mark.parametrize("proof", ["commit", "autocommit statement"])
 def test_health_check_only_after_a_quiet_second(
-    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch, proof: str
 ) -> None:
     checks: list[bool] = []
-    with transaction.atomic():  # a commit: the connection is proven
+    connection._answered_at = float("-inf")  # nothing proven yet
+    if proof == "commit":
+        with transaction.atomic():
+            Employee.objects.exists()
+    else:  # a read request's statements commit nothing, and prove the connection as well
         Employee.objects.exists()
     monkeypatch.setattr(connection, "is_usable", lambda: checks.append(True) or True)
     monkeypatch.setattr(connection, "health_check_enabled", True)
@@ -129,7 +137,7 @@ def test_health_check_only_after_a_quiet_second(
     assert checks == []
     connection.health_check_done = False
     monkeypatch.setattr(
-        connection, "_committed_at", connection._committed_at - db_backend.HEALTH_CHECK_GRACE_S
+        connection, "_answered_at", connection._answered_at - db_backend.HEALTH_CHECK_GRACE_S
     )
     connection.close_if_health_check_failed()
     assert checks == [True]

@@ -9,11 +9,15 @@ else as for ``django.db.backends.postgresql``. On top of Django's backend:
   trip, so it still runs before anything else the transaction does. A binding with no
   statement after it is dropped at commit or rollback, never carried into another
   transaction.
-* The per-request health check (``SELECT 1``) is skipped when the connection committed
-  a transaction within the last ``HEALTH_CHECK_GRACE_S``: under load every request
-  would otherwise pay a round trip to learn what the previous one just proved. A
-  connection that broke inside that second fails its request, which marks it unusable,
-  and Django replaces it before the next one.
+* Read requests run in autocommit (``app.core.rls.read_scope``): there the binding,
+  made read-only, goes in front of *every* statement, and the two run as one implicit
+  transaction that ends with the message, so nothing of it is left on the server; the
+  scope forgets it when it closes. No BEGIN or COMMIT for a read.
+* The per-request health check (``SELECT 1``) is skipped when the connection answered a
+  statement or committed within the last ``HEALTH_CHECK_GRACE_S``: under load every
+  request would otherwise pay a round trip to learn what the previous one just proved.
+  A connection that broke inside that second fails its request, which marks it
+  unusable, and Django replaces it before the next one.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from typing import Any
 
 from django.db.backends.postgresql import base
+from psycopg import sql
 
 from app.core.db_credentials import connection_password
 
@@ -38,26 +43,42 @@ class TenantBindingCursor(_ClientCursor):  # type: ignore[misc]
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         binding = self.wrapper.tenant_binding_take() if self.wrapper is not None else None
         if binding is None:
-            return super().execute(query, params, **kwargs)
-        if not isinstance(query, str):  # composed SQL: send the binding on its own
-            super().execute(binding)
-            return super().execute(query, params, **kwargs)
-        # Client-side binding sends both statements in one message; the binding's own
-        # result comes first and is skipped, so callers see only their statement's.
-        super().execute(f"{binding}; {query}", params, **kwargs)
-        self.nextset()
-        return self
+            result = super().execute(query, params, **kwargs)
+        else:
+            if isinstance(query, sql.Composable):
+                query = query.as_string(self)
+            if not isinstance(query, str):  # bytes: send the binding on its own
+                if self.wrapper is not None and self.wrapper.autocommit:
+                    # Alone, it would end with its own implicit transaction.
+                    raise TypeError("a bound statement outside a transaction must be str")
+                super().execute(binding)
+                return super().execute(query, params, **kwargs)
+            # Client-side binding sends both statements in one message; the binding's own
+            # result comes first and is skipped, so callers see only their statement's.
+            super().execute(f"{binding}; {query}", params, **kwargs)
+            self.nextset()
+            result = self
+        if self.wrapper is not None:
+            self.wrapper.answered()
+        return result
 
     def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> Any:
         binding = self.wrapper.tenant_binding_take() if self.wrapper is not None else None
         if binding is not None:
+            if self.wrapper is not None and self.wrapper.autocommit:
+                # Each statement would be its own implicit transaction, the binding gone.
+                raise RuntimeError(
+                    "executemany in a read request: it writes; not outside a transaction"
+                )
             super().execute(binding)
         return super().executemany(query, params_seq, **kwargs)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    _tenant_binding: str | None = None
-    _committed_at: float = float("-inf")
+    _tenant_binding: str | None = None  # for this transaction's next statement
+    _read_binding: str | None = None  # read scope: each statement, or transaction, in it
+    _in_read_scope: bool = False
+    _answered_at: float = float("-inf")
 
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
@@ -80,6 +101,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return connection
 
     def create_cursor(self, name: str | None = None) -> Any:
+        if name is not None and self.autocommit and self._read_binding is not None:
+            # A WITH HOLD cursor is declared by a statement the binding cannot ride with.
+            raise RuntimeError("a server-side cursor in a read request needs transaction.atomic()")
         if name is not None and self._tenant_binding is not None:
             # A server-side cursor (QuerySet.iterator) is not ours: bind before it opens.
             self.connection.execute(self.tenant_binding_take())
@@ -93,22 +117,63 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def defers_tenant_binding(self) -> bool:
         return self.connection is not None and self.connection.cursor_factory is TenantBindingCursor
 
+    @property
+    def supports_read_scope(self) -> bool:
+        """Whether connections get ``TenantBindingCursor`` (not with server-side binding)."""
+        return not self.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+
     def tenant_binding_defer(self, statement: str) -> None:
         """Send ``statement`` (a literal ``SELECT set_config(...)``) with the next one."""
         self._tenant_binding = statement
 
     def tenant_binding_take(self) -> str | None:
         binding, self._tenant_binding = self._tenant_binding, None
+        if binding is None and self.autocommit:
+            return self._read_binding  # kept: every statement of the scope carries it
         return binding
+
+    @property
+    def in_read_scope(self) -> bool:
+        return self._in_read_scope
+
+    def read_scope_open(self) -> None:
+        if self._in_read_scope:
+            raise RuntimeError("read scopes do not nest")
+        self._in_read_scope = True
+
+    def read_scope_bind(self, statement: str) -> None:
+        """From now on ``statement`` rides with each statement the scope sends outside a
+        transaction, and starts any transaction the scope opens."""
+        if not self._in_read_scope:
+            raise RuntimeError("read_scope_bind outside a read scope")
+        self._read_binding = statement
+
+    def read_scope_close(self) -> None:
+        self._in_read_scope = False
+        self._read_binding = None
+
+    def answered(self) -> None:
+        self._answered_at = time.monotonic()
+
+    def _set_autocommit(self, autocommit: bool) -> None:
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
+        if not autocommit and self._read_binding is not None:
+            # transaction.atomic inside a read request: bound, and read-only, as well.
+            self._tenant_binding = self._read_binding
 
     def _commit(self) -> None:
         self._tenant_binding = None
         super()._commit()  # type: ignore[misc]
-        self._committed_at = time.monotonic()
+        self.answered()
 
     def _rollback(self) -> None:
         self._tenant_binding = None
         super()._rollback()  # type: ignore[misc]
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        # A binding deferred inside the savepoint would have been undone with it.
+        self._tenant_binding = None
+        super()._savepoint_rollback(sid)  # type: ignore[misc]
 
     def _close(self) -> None:
         self._tenant_binding = None
@@ -119,7 +184,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection is not None
             and self.health_check_enabled  # type: ignore[attr-defined]
             and not self.health_check_done
-            and time.monotonic() - self._committed_at < HEALTH_CHECK_GRACE_S
+            and time.monotonic() - self._answered_at < HEALTH_CHECK_GRACE_S
         ):
             self.health_check_done: bool = True
             return
