@@ -13,6 +13,7 @@ else as for ``django.db.backends.postgresql``. On top of Django's backend:
   made read-only, goes in front of *every* statement, and the two run as one implicit
   transaction that ends with the message, so nothing of it is left on the server; the
   scope forgets it when it closes. No BEGIN or COMMIT for a read.
+* ``timestamptz`` values are parsed by psycopg's C loader (``timestamps.py``).
 * The per-request health check (``SELECT 1``) is skipped when the connection answered a
   statement or committed within the last ``HEALTH_CHECK_GRACE_S``: under load every
   request would otherwise pay a round trip to learn what the previous one just proved.
@@ -28,6 +29,7 @@ from typing import Any
 from django.db.backends.postgresql import base
 from psycopg import sql
 
+from app.core.db_backend.timestamps import with_c_parsed_timestamps
 from app.core.db_credentials import connection_password
 
 HEALTH_CHECK_GRACE_S = 1.0
@@ -82,6 +84,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
+        if "context" in params:  # Django's adapters for psycopg 3
+            params["context"] = with_c_parsed_timestamps(params["context"], self.timezone)
         source = self.settings_dict.get("PASSWORD_SOURCE")
         if source:
             # Called for every new connection (CONN_MAX_AGE ends them, or a health check
