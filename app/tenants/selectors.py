@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,9 +111,35 @@ def request_credentials(*, api_key: str, token: str | None) -> RequestCredential
 _Columns = list[tuple[type[models.Model], list[str]]]
 
 
+@dataclass(frozen=True)
+class CredentialsLookup:
+    """The two statements of the lookup, and the models its row holds."""
+
+    binding: str  # %s: the key's prefix and hash
+    lookup: str  # $1: the token's prefix, $2: the key's
+    parts: _Columns
+
+    @property
+    def name(self) -> str:
+        # Named after its text: a changed lookup is a new statement, never a stale one.
+        return "hrms_credentials_" + hashlib.sha256(self.lookup.encode()).hexdigest()[:16]
+
+    @property
+    def prepare(self) -> str:
+        return f"PREPARE {self.name} (text, text) AS {self.lookup}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.binding}; EXECUTE {self.name}(%s, %s)"
+
+
+# The lookup is prepared once per connection: planning its six-way join with row-level
+# security cost PostgreSQL about 0.8 ms per request, running it about 0.13 ms.
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
 @functools.cache
-def _credentials_sql() -> tuple[str, _Columns]:
-    """The two-statement lookup and the models its row holds, built once per process."""
+def _credentials_sql() -> CredentialsLookup:
     q = connections["default"].ops.quote_name
     user_model = get_user_model()
     parts: _Columns = []
@@ -132,25 +160,33 @@ def _credentials_sql() -> tuple[str, _Columns]:
         f"SELECT {', '.join(select)} FROM {q(TenantApiKey._meta.db_table)} k "  # noqa: S608
         f"JOIN {q(Tenant._meta.db_table)} t ON t.id = k.tenant_id "
         f"LEFT JOIN {q(AccessToken._meta.db_table)} a ON a.tenant_id = k.tenant_id "
-        "AND a.prefix = %s AND a.revoked_at IS NULL "
+        "AND a.prefix = $1 AND a.revoked_at IS NULL "
         f"LEFT JOIN {q(Membership._meta.db_table)} m ON m.tenant_id = k.tenant_id "
         "AND m.id = a.membership_id "
         f"LEFT JOIN {q(user_model._meta.db_table)} u ON u.id = m.user_id "
         f"LEFT JOIN {q(Employee._meta.db_table)} e ON e.tenant_id = k.tenant_id "
         "AND e.membership_id = m.id "
-        "WHERE k.prefix = %s AND k.revoked_at IS NULL"
+        "WHERE k.prefix = $2 AND k.revoked_at IS NULL"
     )
-    return f"{binding}; {lookup}", parts
+    return CredentialsLookup(binding=binding, lookup=lookup, parts=parts)
 
 
 def _credentials_in_one_message(api_key: str, token: str | None) -> RequestCredentials:
     key_prefix = credential_parse(api_key, kind="hk")
     token_prefix = None if token is None else credential_parse(token, kind="ut")
-    sql, parts = _credentials_sql()
+    statements = _credentials_sql()
+    parts = statements.parts
     connection = connections["default"]
+    raw = connection.connection
+    prepared = _prepared.setdefault(raw, set())
+    if statements.name not in prepared:
+        # On psycopg's connection, so no binding rides with it. A prepared statement
+        # outlives a rollback and lives as long as the session.
+        raw.execute(statements.prepare)
+        prepared.add(statements.name)
     with connection.cursor() as cursor:
         params = [key_prefix, credential_hash(api_key.strip()), token_prefix, key_prefix]
-        cursor.execute(sql, params)
+        cursor.execute(statements.message, params)
         cursor.nextset()  # the binding's own result
         row = cursor.fetchone()
     if row is None:

@@ -20,6 +20,7 @@ from app.core.rls import binding_sql, current_db_tenant_id, set_db_tenant, tenan
 from app.people.filters import EmployeeFilter
 from app.people.models import Department, Employee
 from app.people.serializers import DepartmentSerializer, EmployeeSerializer
+from app.tenants.selectors import _credentials_sql as credentials_sql
 from tests.app.factories import TenantWorld
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,9 +106,11 @@ def test_key_and_token_are_one_bound_message(tenant_a: TenantWorld) -> None:
     lookup = statements[0]
     assert lookup.startswith(CREDENTIALS_BINDING)
     assert "tenants_tenantapikey" in lookup
-    assert "tenants_accesstoken" in lookup
+    prepared = credentials_sql()
+    assert f"; EXECUTE {prepared.name}(" in lookup
+    assert "tenants_accesstoken" in prepared.lookup
     # Once, not again by the rate limiter or the authentication class.
-    assert sum("tenants_accesstoken" in s for s in statements) == 1
+    assert sum(prepared.name in s or "tenants_accesstoken" in s for s in statements) == 1
     # The binding ended with that message: the connection is unbound again.
     assert current_db_tenant_id() is None
 

@@ -10,6 +10,7 @@ joins' tenant filters removed).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -132,8 +133,7 @@ def test_login_without_an_employee_record(
 
 
 def test_binding_only_for_a_key_whose_hash_matches(tenant_a: TenantWorld) -> None:
-    sql, _ = selectors._credentials_sql()
-    binding = sql.split("; ", 1)[0]
+    binding = selectors._credentials_sql().binding
     key = tenant_a.api_key
     prefix = key[3:11]
     for api_key, bound in ((key, tenant_a.tenant.pk), (_wrong_secret(key), None)):
@@ -145,13 +145,16 @@ def test_binding_only_for_a_key_whose_hash_matches(tenant_a: TenantWorld) -> Non
 def test_row_level_security_alone_guards_the_lookup(
     tenant_a: TenantWorld, tenant_b: TenantWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sql, parts = selectors._credentials_sql()
+    statements = selectors._credentials_sql()
     # Layer 1 removed: no join filters by the key's tenant any more.
-    unfiltered = sql
+    unfiltered = statements.lookup
     for alias in ("a", "m", "e"):
         unfiltered = unfiltered.replace(f"ON {alias}.tenant_id = k.tenant_id AND ", "ON ")
     assert "tenant_id = k.tenant_id" not in unfiltered
-    monkeypatch.setattr(selectors, "_credentials_sql", lambda: (unfiltered, parts))
+    # A new text is a new prepared statement, not the one already on the connection.
+    without_layer_1 = dataclasses.replace(statements, lookup=unfiltered)
+    assert without_layer_1.name != statements.name
+    monkeypatch.setattr(selectors, "_credentials_sql", lambda: without_layer_1)
     own = request_credentials(api_key=tenant_a.api_key, token=tenant_a.logins["admin"].token)
     assert own.membership == tenant_a.logins["admin"].membership
     other_token = tenant_b.logins["admin"].token
@@ -162,3 +165,29 @@ def test_row_level_security_alone_guards_the_lookup(
         api_key=_wrong_secret(tenant_a.api_key), token=tenant_a.logins["admin"].token
     )
     assert wrong_key == RequestCredentials(tenant=None, membership=None)
+
+
+def test_the_prepared_lookup_answers_each_tenant_once_planned_generically(
+    tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    """Planned once per connection; after five runs PostgreSQL may switch to a generic
+    plan, whose row-level security still reads the binding of each run."""
+    for _ in range(6):
+        for world, other in ((tenant_a, tenant_b), (tenant_b, tenant_a)):
+            found = request_credentials(api_key=world.api_key, token=world.logins["hr"].token)
+            assert found.tenant == world.tenant
+            assert found.membership == world.logins["hr"].membership
+            crossed = request_credentials(api_key=world.api_key, token=other.logins["hr"].token)
+            assert crossed.tenant == world.tenant
+            assert crossed.membership is None
+    name = selectors._credentials_sql().name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE name = %s",
+            [name],
+        )
+        (statement, runs), *others = cursor.fetchall()
+    assert others == []  # prepared once on this connection
+    assert "tenants_accesstoken" in statement
+    assert runs >= 24
