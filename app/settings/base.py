@@ -94,8 +94,8 @@ def database_from_env(default_url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(
         dj_database_url.parse(env_str("DATABASE_URL", default_url) or default_url)
     )
-    # The tenant id for row-level security is set per transaction, so each request
-    # must run in exactly one.
+    # The tenant id for row-level security is set per transaction, so each request runs
+    # in one; the API's reads choose their own scope instead (app/core/request_transaction.py).
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
