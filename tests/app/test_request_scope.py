@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import InternalError, connection, transaction
+from psycopg import sql
 from rest_framework.exceptions import ValidationError
 
 from app import api_v1
@@ -168,6 +169,24 @@ def test_read_scope_misuse_is_refused(transactional_db: None, tenant_a: TenantWo
         # A WITH HOLD cursor is declared by a statement the binding cannot ride with.
         with pytest.raises(RuntimeError, match="server-side cursor"):
             list(Employee.objects.all().iterator(chunk_size=2))
+        with connection.cursor() as cursor:
+            # Each statement would be an implicit transaction of its own, unbound.
+            with pytest.raises(RuntimeError, match="cannot carry the binding"):
+                cursor.executemany("SELECT %s", [(1,), (2,)])
+            with pytest.raises(TypeError, match="must be str"):
+                cursor.execute(b"SELECT count(*) FROM people_employee")
+
+
+def test_composed_statements_are_bound_too(
+    transactional_db: None, tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    own = sum(1 for login in tenant_a.logins.values() if login.employee)
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("people_employee"))
+    with read_scope():
+        set_db_tenant(tenant_a.tenant.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            assert cursor.fetchone() == (own,)
 
 
 def test_a_failed_write_request_is_rolled_back(

@@ -69,9 +69,7 @@ class TenantBindingCursor(_ClientCursor):  # type: ignore[misc]
         if binding is not None:
             if self.wrapper is not None and self.wrapper.autocommit:
                 # Each statement would be its own implicit transaction, the binding gone.
-                raise RuntimeError(
-                    "executemany in a read request: it writes; not outside a transaction"
-                )
+                raise RuntimeError("executemany outside a transaction cannot carry the binding")
             super().execute(binding)
         return super().executemany(query, params_seq, **kwargs)
 
