@@ -18,6 +18,7 @@ from app.tenants.offboarding import export_verify, owner_url_resolve
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_lifecycle_on_sqlite_from_onboarding_to_erasure(tmp_path: Path) -> None:
     database = tmp_path / "hrms.sqlite3"
     env = {
