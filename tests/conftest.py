@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.postgres_server import is_transactional
-
 pytest_plugins = [
     "tests.fixtures.postgres_server",
     "tests.fixtures.redis_server",
@@ -19,6 +17,8 @@ def _run_order(item: pytest.Item) -> int:
     hands each worker its next test when it is done). Django's rule still holds: every test
     on the database's rolled-back transaction comes before the transactional ones (their
     TRUNCATE empties what the migrations seeded), which come before the non-database rest."""
+    from tests.fixtures.postgres_server import is_transactional  # once the plugin is loaded
+
     slow = item.get_closest_marker("slow") is not None
     uses_db = "db" in getattr(item, "fixturenames", ()) or item.get_closest_marker("django_db")
     if is_transactional(item):
