@@ -257,6 +257,7 @@ def _manage(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_db_roles_command_converts_a_master_owned_database(
     legacy_database: dict[str, str],
 ) -> None:
@@ -322,6 +323,7 @@ def test_bootstrap_refuses_iam_without_rds(db: None, postgres_server: SuitePostg
         conn.rollback()
 
 
+@pytest.mark.slow
 def test_the_migration_jobs_steps_leave_the_owner_owning_everything(
     postgres_server: SuitePostgres,
 ) -> None:

@@ -33,6 +33,7 @@ def _fill(world: TenantWorld, prefix: str) -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_deep_page_uses_the_tenant_id_index(postgres_server: SuitePostgres) -> None:
     tenant_a, tenant_b = build_tenant("acme"), build_tenant("globex")

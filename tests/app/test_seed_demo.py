@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -78,6 +79,7 @@ def test_seed_is_idempotent_and_rotates_credentials(db: None) -> None:
         assert _client(old).get("/api/v1/employees/").status_code == 401
 
 
+@pytest.mark.slow
 def test_seed_works_on_a_fresh_checkout_without_a_database(tmp_path: Path) -> None:
     """No build/ directory, no tables: the documented command still prints credentials."""
     database = tmp_path / "missing-dir" / "hrms.sqlite3"

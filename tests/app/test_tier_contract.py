@@ -7,7 +7,7 @@ from itertools import pairwise
 import pytest
 
 from app.tenants.tiers import TIERS, Tier
-from tests.infra.test_edge_stacks import STACKS, plan_of
+from tests.infra.plans import STACKS, stack_plan
 
 
 def limits(tier: Tier) -> dict[str, object]:
@@ -23,7 +23,7 @@ def limits(tier: Tier) -> dict[str, object]:
 @pytest.mark.infra
 @pytest.mark.parametrize("stack", STACKS)
 def test_usage_plans_equal_the_catalog(stack: str) -> None:
-    plans = plan_of(stack).by_type("aws:apigateway/usagePlan:UsagePlan")
+    plans = stack_plan(stack).by_type("aws:apigateway/usagePlan:UsagePlan")
     actual = {
         p.name.rsplit("-", 1)[-1]: {
             k: p.inputs[k] for k in ("throttleSettings", "quotaSettings") if k in p.inputs

@@ -1,4 +1,5 @@
-"""Plans of the committed staging and prod stacks, synthesized once per test session."""
+"""Plans of the committed staging and prod stacks, synthesized once per test process (each
+xdist worker): every test that needs the plan of a committed stack takes it from here."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,18 @@ from app.ratelimit.metrics import NAMESPACE, RATE_LIMITED
 from app.tenants.tiers import TIERS
 from infra.edge.usage_plans import stack_usage_plan_name
 from stacks import outputs
-from stacks.offline.engine import preview_stack
 from stacks.offline.plan import Plan, PlanResource
 from tests.docs.test_runbooks import LINK, anchors
+from tests.infra.plans import stack_plan
 
 STACKS = ("staging", "prod")
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@cache
-def plan_of(stack: str) -> Plan:
-    return preview_stack(stack)
-
-
 @pytest.fixture(params=STACKS)
 def plan(request: pytest.FixtureRequest) -> Plan:
-    return plan_of(request.param)
+    return stack_plan(request.param)
 
 
 def reads(alarm: PlanResource) -> set[tuple[str, str]]:
@@ -161,7 +155,7 @@ def test_prod_alarms_are_at_least_as_strict_as_staging() -> None:
         prefix = f"hrms-{stack}-"
         return {
             a.inputs["name"].removeprefix(prefix): a.inputs["threshold"]
-            for a in plan_of(stack).by_type(ALARM)
+            for a in stack_plan(stack).by_type(ALARM)
             if "threshold" in a.inputs
         }
 

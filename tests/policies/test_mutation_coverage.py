@@ -79,6 +79,7 @@ def test_sites_are_found() -> None:
     assert {s[0] for s in sites} >= {"database.py", "network.py", "kubernetes.py"}
 
 
+@pytest.mark.slow
 def test_every_violation_site_is_provoked_by_a_mutation(hit_sites: set[tuple[str, int]]) -> None:
     for m in MUTATIONS:
         for stack in m.stacks:

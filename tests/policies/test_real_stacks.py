@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from policies.registry import all_policies
-from stacks.offline.policy import PolicyReport, evaluate_plan, load_policy_config
-from tests.policies.conftest import STACKS, run
+from stacks.offline.policy import PolicyReport, evaluate_plan
+from tests.infra.plans import stack_plan
+from tests.policies.conftest import STACKS, policy_config, run
 from tests.policies.plans import DELETE, set_path
 
 pytestmark = [pytest.mark.policy, pytest.mark.slow]
@@ -20,9 +21,7 @@ REMOVE = "<remove every resource of the type>"
 
 @pytest.fixture(scope="module")
 def real_plans() -> dict[str, dict[str, Any]]:
-    from stacks.offline.engine import preview_stack
-
-    return {stack: preview_stack(stack).to_dict() for stack in STACKS}
+    return {stack: stack_plan(stack).to_dict() for stack in STACKS}
 
 
 @dataclass(frozen=True)
@@ -490,7 +489,7 @@ def _outcome(plan: dict[str, Any], m: RealMutation) -> str:
     # unmutated plans pass every rule is test_real_stacks_have_no_mandatory_violations.
     (policy,) = [p for p in all_policies() if p.name == m.rule]
     report: PolicyReport = evaluate_plan(
-        mutated, config=load_policy_config(plan["stack"]), policies=[policy]
+        mutated, config=policy_config(plan["stack"]), policies=[policy]
     )
     hit = {v.urn for v in report.for_rule(m.rule) if v.enforcement == "mandatory"}
     missing = [u for u in urns if u not in hit]

@@ -108,6 +108,7 @@ def test_dry_run_creates_nothing(client: Callable[[str], Any]) -> None:
     assert APIGATEWAY_CLOUDWATCH_ROLE not in roles
 
 
+@pytest.mark.slow
 def test_make_bootstrap_uses_the_stack_region(moto_endpoint: str, tmp_path: Path) -> None:
     urlopen(Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=120).close()  # noqa: S310
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -9,9 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from stacks.offline.engine import load_stack_config, preview_stack, synthesize
+from stacks.offline.engine import load_stack_config, synthesize
 from stacks.offline.invokes import MOCK_ACCOUNT_ID
 from stacks.offline.plan import Plan
+from tests.infra.plans import stack_plan
 
 pytestmark = pytest.mark.infra
 
@@ -123,7 +124,7 @@ def test_partition_follows_the_region() -> None:
 
 @pytest.fixture(scope="module")
 def prod() -> Plan:
-    return preview_stack("prod")
+    return stack_plan("prod")
 
 
 def test_prod_backup_copies_land_in_the_copy_region(prod: Plan) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.offline.engine import preview_stack
 from stacks.offline.kubernetes import export_and_validate
 from stacks.offline.parity import compare
 from stacks.offline.plan import Plan
+from tests.infra.plans import stack_plan
 
 pytestmark = pytest.mark.infra
 
 
 @pytest.fixture(scope="module")
 def plans() -> dict[str, Plan]:
-    return {stack: preview_stack(stack) for stack in ("staging", "prod")}
+    return {stack: stack_plan(stack) for stack in ("staging", "prod")}
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

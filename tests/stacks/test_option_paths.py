@@ -7,9 +7,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from stacks.offline.engine import preview_stack, synthesize
+from stacks.offline.engine import synthesize
 from stacks.offline.option_paths import OptionPathError, check_resource, parse_path
 from stacks.offline.plan import PlanResource, resource_options
+from tests.infra.plans import stack_plan
 
 pytestmark = pytest.mark.infra
 
@@ -140,5 +141,5 @@ def test_path_syntax() -> None:
 
 
 def test_committed_node_group_ignores_the_engine_path() -> None:
-    group = preview_stack("staging").find(NODE_GROUP, "-nodes-group")
+    group = stack_plan("staging").find(NODE_GROUP, "-nodes-group")
     assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]

@@ -83,6 +83,7 @@ def tenants_db(transactional_db: None, postgres_server: SuitePostgres) -> Databa
     )
 
 
+@pytest.mark.slow
 def test_backup_then_verify_restores_every_row_of_every_tenant(
     tenants_db: Database, staging_sandbox: SandboxState
 ) -> None:
@@ -146,6 +147,7 @@ def test_a_role_bound_by_rls_cannot_make_a_backup(
     _nothing_complete_for(staging_sandbox)
 
 
+@pytest.mark.slow
 def test_cli_run_and_verify_write_the_documented_json(
     tenants_db: Database, staging_sandbox: SandboxState, tmp_path: Path
 ) -> None:

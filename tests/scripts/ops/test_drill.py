@@ -264,6 +264,7 @@ def test_backup_status_reports_each_layer_and_publishes(
     assert {c["name"]: c["status"] for c in status["checks"]}["pitr-lag"] == "pass"
 
 
+@pytest.mark.slow
 def test_cli_drill_against_the_sandbox_writes_audit_evidence_with_every_check_run(
     source_db: Database, staging_sandbox: SandboxState, tmp_path: Path
 ) -> None:

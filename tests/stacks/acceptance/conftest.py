@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.offline.engine import load_stack_config, preview_stack
+from stacks.offline.engine import load_stack_config
 from stacks.offline.plan import Plan
+from tests.infra.plans import stack_plan
 
 STACKS = ("staging", "prod")
 
 
 @pytest.fixture(scope="session")
 def committed_plans() -> dict[str, Plan]:
-    return {stack: preview_stack(stack) for stack in STACKS}
+    return {stack: stack_plan(stack) for stack in STACKS}
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def _client(service: str, endpoint: str | None = None) -> object:
     )
 
 
+@pytest.mark.slow
 def test_instance_types_from_describe_instance_types(moto_endpoint: str) -> None:
     types = refresh.instance_types(_client("ec2", moto_endpoint))
     assert types["m7i.large"] == {"vcpus": 2, "memoryMiB": 8192, "maxEnis": 3, "ipv4PerEni": 10}
