@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, StackConfig, parse_stack_config
+from infra.cache.redis import CacheSettings
+from stacks.config import ConfigError, StackConfig, config_key, parse_stack_config
 from stacks.offline.engine import load_stack_config, synthesize
 
 pytestmark = pytest.mark.infra
@@ -300,6 +302,56 @@ def test_bad_value_names_key_and_file(
     assert problem in message
 
 
+# Each kind of value, given the wrong type: the whole problem, as the stack file's reader sees it.
+WRONG_TYPES = [
+    ("database", "multiAz", "yes", "expected true or false, got str 'yes'"),
+    ("database", "backupRetentionDays", "7", "expected an integer, got str '7'"),
+    ("database", "backupRetentionDays", True, "expected an integer, got True"),
+    ("edge", "throttleRateLimit", "fast", "expected a number, got str 'fast'"),
+    ("edge", "throttleRateLimit", False, "expected a number, got False"),
+    ("database", "engineVersion", 16, "expected a string, got int 16"),
+    ("database", "engineVersion", "  ", "must not be empty"),
+    (
+        "network",
+        "availabilityZones",
+        "eu-west-1a",
+        "expected a list of strings, got str 'eu-west-1a'",
+    ),
+    (
+        "network",
+        "availabilityZones",
+        ["eu-west-1a", ""],
+        "expected a list of non-empty strings, got ['eu-west-1a', '']",
+    ),
+    ("cluster", "addonVersions", ["coredns"], "expected a mapping, got list ['coredns']"),
+    ("cluster", "addonVersions", {"coredns": 1}, "expected a mapping of strings to strings"),
+]
+
+
+@pytest.mark.parametrize(("section", "key", "value", "problem"), WRONG_TYPES)
+def test_a_value_of_the_wrong_type_says_what_was_expected(
+    section: str, key: str, value: Any, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        parse("staging", mutate("staging", _set(section, key, value)))
+    assert str(excinfo.value) == f"Pulumi.staging.yaml: hrms:{section}.{key}: {problem}"
+
+
+def test_a_float_setting_takes_an_integer_as_a_number() -> None:
+    values = mutate("staging", _set("edge", "throttleRateLimit", 20))
+    rate = parse("staging", values).edge.throttle_rate_limit
+    assert (rate, type(rate)) == (20.0, float)
+
+
+def test_an_unknown_key_without_a_close_match_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        parse("staging", mutate("staging", _set("cache", "zzz", 1)))
+    known = sorted(config_key(f.name) for f in dataclasses.fields(CacheSettings))
+    assert str(excinfo.value) == (
+        f"Pulumi.staging.yaml: hrms:cache.zzz: unknown key; expected one of {', '.join(known)}"
+    )
+
+
 def test_missing_section_and_not_an_object() -> None:
     values = committed("staging")
     del values["hrms:cache"]
@@ -342,6 +394,23 @@ def test_program_fails_before_any_resource_is_declared() -> None:
     # And the same program with the committed config synthesizes.
     plan = synthesize(main, stack="prod", config=raw)
     assert plan.by_type("aws:eks/cluster:Cluster")
+
+
+def test_the_program_reads_its_own_stacks_config_and_every_key_it_sets() -> None:
+    from stacks import config as stack_config
+
+    raw = load_stack_config("prod")
+    seen: list[StackConfig] = []
+    synthesize(lambda: seen.append(stack_config.load_stack_config()), stack="prod", config=raw)
+    assert seen == [parse("prod", committed("prod"))]
+    # A key the stack sets that nothing reads fails: a typo would otherwise fall back silently.
+    with pytest.raises(
+        ConfigError,
+        match=r"^Pulumi\.prod\.yaml: hrms:databse: unknown key; did you mean 'database'\?$",
+    ):
+        synthesize(
+            stack_config.load_stack_config, stack="prod", config={**raw, "hrms:databse": "{}"}
+        )
 
 
 def test_image_digest_may_be_left_out_until_the_first_image_is_pushed() -> None:
