@@ -89,6 +89,30 @@ EQUIVALENT: dict[str, str] = {
         "the inputs are always a dict, and for a dict's keys a path of None and '' both give "
         "the bare key (`if path` is false for both)"
     ),
+    **dict.fromkeys(
+        (
+            "stacks.config.x_did_you_mean__mutmut_8",
+            "stacks.config.x_did_you_mean__mutmut_9",
+            "stacks.config.x_did_you_mean__mutmut_11",
+        ),
+        "n=1 for difflib's default n=3 or n=2, or cutoff=0.6 left to its default (0.6): only "
+        "the best match (close[0]) is used, and the matches come best first",
+    ),
+    "stacks.config.x__kind__mutmut_21": (
+        "the fallback is never reached: every settings field is bool, int, float, str, a tuple "
+        "of strings or a dict of strings (or one of those | None), each named above it"
+    ),
+    "stacks.config.x_load_stack_config__mutmut_3": (
+        "pulumi.Config() without a name reads the running project's namespace, and the "
+        "project (Pulumi.yaml) is hrms, PROJECT"
+    ),
+    "infra.settings.x_within__mutmut_5": (
+        "bounds printed with str instead of :g for a float value: the one float setting "
+        "(edge.throttleRateLimit) has integer bounds 1..10000, which print the same either way"
+    ),
+    "infra.settings.x_cidr_block__mutmut_4": (
+        "IPv4Network(value) without strict: strict defaults to True, the value it had"
+    ),
     "app.tenants.authentication.x_bearer_token__mutmut_9": (
         "request.headers (Django's HttpHeaders) is case-insensitive: 'authorization' reads "
         "the same header"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from infra.cache.redis import CacheSettings
+from infra.settings import SettingError
 from stacks.config import ConfigError, StackConfig, config_key, parse_stack_config
 from stacks.offline.engine import load_stack_config, synthesize
 
@@ -350,6 +351,35 @@ def test_an_unknown_key_without_a_close_match_lists_the_known_ones() -> None:
     assert str(excinfo.value) == (
         f"Pulumi.staging.yaml: hrms:cache.zzz: unknown key; expected one of {', '.join(known)}"
     )
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "problem"),
+    [
+        # Host bits set: the block would silently become 10.20.0.0/16.
+        (
+            "network",
+            "vpcCidr",
+            "10.20.0.1/16",
+            "'10.20.0.1/16' is not an IPv4 CIDR block (10.20.0.1/16 has host bits set)",
+        ),
+        # Bounds print in full, not as 2e+09.
+        ("edge", "wafRateLimitPerIp", 50, "50 is outside 100..2000000000"),
+    ],
+)
+def test_a_checked_value_names_its_whole_problem(
+    section: str, key: str, value: Any, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        parse("staging", mutate("staging", _set(section, key, value)))
+    assert str(excinfo.value) == f"Pulumi.staging.yaml: hrms:{section}.{key}: {problem}"
+
+
+def test_settings_built_in_code_name_the_field() -> None:
+    network = parse("staging", committed("staging")).network
+    with pytest.raises(SettingError) as excinfo:
+        dataclasses.replace(network, nat_gateways=0)
+    assert str(excinfo.value) == "nat_gateways: 0 is outside 1..3"
 
 
 def test_missing_section_and_not_an_object() -> None:
