@@ -98,6 +98,31 @@ EQUIVALENT: dict[str, str] = {
         "n=1 for difflib's default n=3 or n=2, or cutoff=0.6 left to its default (0.6): only "
         "the best match (close[0]) is used, and the matches come best first",
     ),
+    **dict.fromkeys(
+        ("stacks.config.x__field_key__mutmut_10", "stacks.config.x__field_key__mutmut_13"),
+        "re.match(r'[a-z0-9_]*', field) matches every string (the empty prefix at worst), so "
+        "head is never None and the else branch is never taken",
+    ),
+    "stacks.config.x__top_level__mutmut_26": (
+        "after an unknown environment the run always fails with that problem, and None and '' "
+        "read alike there (`environment or ''`, `== 'prod'`)"
+    ),
+    "stacks.config.x__top_level__mutmut_32": (
+        "after an unreadable hrms:disposable nothing in the function reads the value again, and "
+        "it is returned as bool(...): False either way"
+    ),
+    "stacks.config.x_parse_stack_config__mutmut_70": (
+        "an absent or unknown environment reaches the region checks only as `== 'prod'`, false "
+        "for '' and 'XXXX' alike"
+    ),
+    **dict.fromkeys(
+        (
+            "stacks.config.x_parse_stack_config__mutmut_86",
+            "stacks.config.x_parse_stack_config__mutmut_88",
+        ),
+        "StackConfig is built only when there was no problem, so environment and region are "
+        "set there: the fallback after `or` is never used",
+    ),
     "stacks.config.x__kind__mutmut_21": (
         "the fallback is never reached: every settings field is bool, int, float, str, a tuple "
         "of strings or a dict of strings (or one of those | None), each named above it"

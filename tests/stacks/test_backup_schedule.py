@@ -181,3 +181,37 @@ def test_an_unreadable_schedule_is_refused_with_what_to_write(schedule: str, pro
     with pytest.raises(BackupScheduleError) as raised:
         conflicts(schedule)
     assert str(raised.value) == problem
+
+
+ADVICE = (
+    "AWS Backup does not start an RDS snapshot then; pick a start at least an hour before either "
+    "window and after both have ended"
+)
+WINDOWS_SHOWN = "hrms:database.backupWindow 02:00-03:00, maintenanceWindow sun:04:00-sun:05:00"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "first", "more"),
+    [
+        (
+            "cron(0 3 ? * SUN *)",
+            "sun 03:00+60min, inside maintenance window sun:04:00-sun:05:00",
+            "",
+        ),
+        (
+            "cron(0 1 * * ? *)",
+            "mon 01:00+60min, inside backup window 02:00-03:00 (mon)",
+            " (and 6 more)",
+        ),
+    ],
+)
+def test_the_refusal_names_the_first_conflict_counts_the_rest_and_says_what_to_pick(
+    schedule: str, first: str, more: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse("staging", mutate("staging", _set("backup", "schedule", schedule)))
+    assert str(caught.value) == (
+        f"Pulumi.staging.yaml: hrms:backup.schedule: {schedule} with its 60-minute start window "
+        f"is not clear of the database's windows ({WINDOWS_SHOWN}): a job may start {first} or "
+        f"the hour before it{more}. {ADVICE}"
+    )
