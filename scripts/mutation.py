@@ -107,9 +107,10 @@ EQUIVALENT: dict[str, str] = {
         "after an unknown environment the run always fails with that problem, and None and '' "
         "read alike there (`environment or ''`, `== 'prod'`)"
     ),
-    "stacks.config.x__top_level__mutmut_32": (
-        "after an unreadable hrms:disposable nothing in the function reads the value again, and "
-        "it is returned as bool(...): False either way"
+    **dict.fromkeys(
+        ("stacks.config.x__top_level__mutmut_32", "stacks.config.x__top_level__mutmut_33"),
+        "disposable None or True for False after an unreadable hrms:disposable: the run fails "
+        "with that problem, so the value returned is never used (nor read before it returns)",
     ),
     "stacks.config.x_parse_stack_config__mutmut_70": (
         "an absent or unknown environment reaches the region checks only as `== 'prod'`, false "

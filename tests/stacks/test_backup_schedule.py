@@ -203,6 +203,11 @@ WINDOWS_SHOWN = "hrms:database.backupWindow 02:00-03:00, maintenanceWindow sun:0
             "mon 01:00+60min, inside backup window 02:00-03:00 (mon)",
             " (and 6 more)",
         ),
+        (
+            "cron(0 1 ? * MON,TUE *)",
+            "mon 01:00+60min, inside backup window 02:00-03:00 (mon)",
+            " (and 1 more)",
+        ),
     ],
 )
 def test_the_refusal_names_the_first_conflict_counts_the_rest_and_says_what_to_pick(
