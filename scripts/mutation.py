@@ -61,6 +61,84 @@ EQUIVALENT: dict[str, str] = {
     "stacks.offline.parity.x_load_allowed__mutmut_6": (
         '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
     ),
+    **dict.fromkeys(
+        (
+            "stacks.offline.parity.xǁParityReportǁwrite__mutmut_8",
+            "stacks.offline.parity.xǁParityReportǁwrite__mutmut_10",
+        ),
+        "json.dumps escapes every non-ASCII character (ensure_ascii), so the file is ASCII and "
+        "the locale encoding writes the same bytes as UTF-8",
+    ),
+    "stacks.offline.parity.xǁParityReportǁwrite__mutmut_19": (
+        '"UTF-8" and "utf-8" name the same codec (codec lookup ignores case)'
+    ),
+    "stacks.offline.parity.xǁParityReportǁwrite__mutmut_16": (
+        "indent=3 for indent=2: the same JSON for every reader (hrmsctl report, CI), still "
+        "indented for people; only the layout's width changes"
+    ),
+    **dict.fromkeys(
+        (
+            "stacks.offline.parity.x__diff__mutmut_29",
+            "stacks.offline.parity.x__diff__mutmut_32",
+            "stacks.offline.parity.x__diff__mutmut_33",
+        ),
+        "zip's strict check only fires on lists of different lengths, and the branch is taken "
+        "only when len(a) == len(b)",
+    ),
+    "stacks.offline.parity.x_compare__mutmut_81": (
+        "the inputs are always a dict, and for a dict's keys a path of None and '' both give "
+        "the bare key (`if path` is false for both)"
+    ),
+    **dict.fromkeys(
+        (
+            "stacks.config.x_did_you_mean__mutmut_8",
+            "stacks.config.x_did_you_mean__mutmut_9",
+            "stacks.config.x_did_you_mean__mutmut_11",
+        ),
+        "n=1 for difflib's default n=3 or n=2, or cutoff=0.6 left to its default (0.6): only "
+        "the best match (close[0]) is used, and the matches come best first",
+    ),
+    **dict.fromkeys(
+        ("stacks.config.x__field_key__mutmut_10", "stacks.config.x__field_key__mutmut_13"),
+        "re.match(r'[a-z0-9_]*', field) matches every string (the empty prefix at worst), so "
+        "head is never None and the else branch is never taken",
+    ),
+    "stacks.config.x__top_level__mutmut_26": (
+        "after an unknown environment the run always fails with that problem, and None and '' "
+        "read alike there (`environment or ''`, `== 'prod'`)"
+    ),
+    **dict.fromkeys(
+        ("stacks.config.x__top_level__mutmut_32", "stacks.config.x__top_level__mutmut_33"),
+        "disposable None or True for False after an unreadable hrms:disposable: the run fails "
+        "with that problem, so the value returned is never used (nor read before it returns)",
+    ),
+    "stacks.config.x_parse_stack_config__mutmut_70": (
+        "an absent or unknown environment reaches the region checks only as `== 'prod'`, false "
+        "for '' and 'XXXX' alike"
+    ),
+    **dict.fromkeys(
+        (
+            "stacks.config.x_parse_stack_config__mutmut_86",
+            "stacks.config.x_parse_stack_config__mutmut_88",
+        ),
+        "StackConfig is built only when there was no problem, so environment and region are "
+        "set there: the fallback after `or` is never used",
+    ),
+    "stacks.config.x__kind__mutmut_21": (
+        "the fallback is never reached: every settings field is bool, int, float, str, a tuple "
+        "of strings or a dict of strings (or one of those | None), each named above it"
+    ),
+    "stacks.config.x_load_stack_config__mutmut_3": (
+        "pulumi.Config() without a name reads the running project's namespace, and the "
+        "project (Pulumi.yaml) is hrms, PROJECT"
+    ),
+    "infra.settings.x_within__mutmut_5": (
+        "bounds printed with str instead of :g for a float value: the one float setting "
+        "(edge.throttleRateLimit) has integer bounds 1..10000, which print the same either way"
+    ),
+    "infra.settings.x_cidr_block__mutmut_4": (
+        "IPv4Network(value) without strict: strict defaults to True, the value it had"
+    ),
     "app.tenants.authentication.x_bearer_token__mutmut_9": (
         "request.headers (Django's HttpHeaders) is case-insensitive: 'authorization' reads "
         "the same header"
@@ -119,6 +197,9 @@ class Target:
     tests: tuple[str, ...]  # the tests that guard them
     # One PostgreSQL server for every mutant's session (tests/fixtures/postgres_server.py).
     postgres: bool = False
+    # Guarding tests left out of the per-mutant runs, as pytest node ids, where one costs far
+    # more than what it adds (named with the reason at the target).
+    deselect: tuple[str, ...] = ()
     # Mutants at a time; 1 where a guarding test changes the shared server for a moment
     # (BYPASSRLS on the runtime role), which a concurrent session would see.
     max_children: int | None = None
@@ -159,9 +240,25 @@ TARGETS: dict[str, Target] = {
         modules=("app/ratelimit/bucket.py", "app/ratelimit/limits.py"),
         tests=("tests/app/ratelimit/test_units.py", "tests/app/ratelimit/test_redis_limiter.py"),
     ),
+    # The stack config reader, the checks every settings class uses, and the backup-schedule
+    # check the reader runs across sections. The settings classes themselves share their files
+    # with the Pulumi components (hundreds of resource-declaring lines each), which mutmut would
+    # mutate whole; their rules go through infra/settings.py and are exercised here through
+    # the stack files' keys.
     "config": Target(
-        modules=("stacks/config.py",),
-        tests=("tests/stacks/test_config.py", "tests/stacks/test_stack_config_loading.py"),
+        modules=("stacks/config.py", "infra/settings.py", "infra/database/backup_windows.py"),
+        tests=(
+            "tests/stacks/test_config.py",
+            "tests/stacks/test_stack_config_loading.py",
+            "tests/stacks/test_backup_schedule.py",
+            "tests/infra/test_observability_config.py",
+        ),
+        # Synthesizes the whole prod program (30 s a mutant); it guards the program's
+        # order. load_stack_config itself is covered by a one-resource program in
+        # tests/stacks/test_config.py.
+        deselect=(
+            "tests/stacks/test_config.py::test_program_fails_before_any_resource_is_declared",
+        ),
     ),
     "parity": Target(
         modules=("stacks/offline/parity.py",),
@@ -174,9 +271,10 @@ def _toml_list(items: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
-def _pytest_args() -> list[str]:
+def _pytest_args(target: Target) -> list[str]:
     plugins = [arg for name in PYTEST_PLUGINS for arg in ("-p", name)]
-    return [*plugins, "-p", "no:cacheprovider", "-q"]
+    deselected = [arg for test in target.deselect for arg in ("--deselect", test)]
+    return [*plugins, "-p", "no:cacheprovider", "-q", *deselected]
 
 
 def _prepare(name: str, target: Target) -> Path:
@@ -204,7 +302,7 @@ def _prepare(name: str, target: Target) -> Path:
         f"only_mutate = {_toml_list(target.modules)}\n"
         f"also_copy = {_toml_list(others)}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(target.tests)}\n"
-        f"pytest_add_cli_args = {_toml_list(_pytest_args())}\n"
+        f"pytest_add_cli_args = {_toml_list(_pytest_args(target))}\n"
         # A fresh process per mutant: forking a process that already ran the Pulumi mock
         # runtime (gRPC threads) or holds database connections hangs or shares them.
         'process_isolation = "forkserver"\n'
@@ -244,6 +342,10 @@ def _results(work: Path, module: str) -> dict[str, int | None]:
         return {}
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
     return codes
+
+
+def _results_count(work: Path, target: Target) -> int:
+    return sum(1 for m in target.modules for code in _results(work, m).values() if code is not None)
 
 
 def _survivors(work: Path, target: Target) -> list[str]:
@@ -286,27 +388,30 @@ def run_target(
     *,
     report_only: bool = False,
     rerun_survivors: bool = False,
+    resume: bool = False,
 ) -> tuple[dict[str, object], str]:
     work = OUT / "work" / name
     started = time.monotonic()
     tried = 0
     if not report_only:
+        # mutmut keeps each mutant's result, so a plain run in the same copy resumes.
+        before = _results_count(work, target) if resume else 0
         if rerun_survivors:
             names = _survivors(work, target)
             _refresh_tests(work)
         else:
             names = []
-            work = _prepare(name, target)
+            if not resume:
+                work = _prepare(name, target)
         children = str(target.max_children or max_children)
         with _shared_postgres(work, target) as database:
             if not rerun_survivors or names:
                 ran = _mutmut(work, "run", "--max-children", children, *names, database=database)
                 log = OUT / f"{name}.log"
-                with log.open("a" if rerun_survivors else "w", encoding="utf-8") as out:
+                with log.open("a" if rerun_survivors or resume else "w", encoding="utf-8") as out:
                     out.write(ran.stdout + ran.stderr)
-        tried = len(names) or sum(  # an interrupted run leaves some without a result
-            1 for m in target.modules for code in _results(work, m).values() if code is not None
-        )
+        # An interrupted run leaves some without a result.
+        tried = len(names) or _results_count(work, target) - before
     elapsed = time.monotonic() - started
     summary: dict[str, object] = {}
     survivors = []
@@ -343,6 +448,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="in the last run's copy, with the current tests: run only its survivors again",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="in an interrupted run's copy: run the mutants that have no result yet",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     summary_path = OUT / "summary.json"
@@ -358,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             args.max_children,
             report_only=args.report_only,
             rerun_survivors=args.rerun_survivors,
+            resume=args.resume,
         )
         summary.update(result)
         texts.append(f"# {name}\n{text or '(no survivors)'}\n")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from infra.database.backup_windows import (
+    DAY,
     BackupScheduleError,
+    Interval,
     blocked_intervals,
     schedule_conflicts,
     schedule_starts,
@@ -111,3 +113,110 @@ def test_moving_the_maintenance_window_is_checked_too() -> None:
             "staging",
             mutate("staging", _set("database", "maintenanceWindow", "tue:04:30-tue:05:30")),
         )
+
+
+FAR_MAINTENANCE = "wed:12:00-wed:12:30"
+
+
+def test_a_start_window_that_ends_as_the_guard_hour_begins_is_clear() -> None:
+    # Backup window 04:00-05:00: blocked from 03:00; a job may start 02:00-03:00.
+    windows = {"backup_window": "04:00-05:00", "maintenance_window": FAR_MAINTENANCE}
+    assert conflicts("cron(0 2 * * ? *)", **windows) == []
+    assert conflicts("cron(1 2 * * ? *)", **windows)
+
+
+def test_a_start_late_inside_a_long_backup_window_is_a_conflict_on_its_own_day() -> None:
+    found = conflicts(
+        "cron(30 4 ? * WED *)", backup_window="01:00-05:00", maintenance_window=FAR_MAINTENANCE
+    )
+    assert found == [
+        "a job may start wed 04:30+60min, inside backup window 01:00-05:00 (wed) or the hour "
+        "before it"
+    ]
+
+
+def test_a_maintenance_window_over_the_week_end_blocks_monday_morning() -> None:
+    found = conflicts(
+        "cron(0 0 ? * MON *)", backup_window="10:00-10:30", maintenance_window="sun:23:30-mon:00:30"
+    )
+    assert found == [
+        "a job may start mon 00:00+60min, inside maintenance window sun:23:30-mon:00:30 or "
+        "the hour before it"
+    ]
+
+
+def test_an_unreadable_window_time_is_named() -> None:
+    with pytest.raises(BackupScheduleError) as raised:
+        blocked_intervals("24:00-01:00", FAR_MAINTENANCE)
+    assert str(raised.value) == "'24:00' is not a time like 02:30"
+
+
+def test_weekday_lists_and_any_weekday_give_their_starts_in_minutes_of_the_week() -> None:
+    assert schedule_starts("cron(15 5 ? * MON,WED *)", 60) == [
+        Interval(5 * 60 + 15, 5 * 60 + 75, "mon 05:15+60min"),
+        Interval(2 * DAY + 5 * 60 + 15, 2 * DAY + 5 * 60 + 75, "wed 05:15+60min"),
+    ]
+    any_day = schedule_starts("cron(0 23 ? * * *)", 120)
+    assert [s.label for s in any_day] == [
+        f"{day} 23:00+120min" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+    assert any_day[-1] == Interval(6 * DAY + 23 * 60, 6 * DAY + 25 * 60, "sun 23:00+120min")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        ("rate(1 day)", "'rate(1 day)' is not cron(minute hour day month weekday year)"),
+        (
+            "cron(0 */6 * * ? *)",
+            "'cron(0 */6 * * ? *)': give a fixed minute and hour(s) (like cron(0 5 * * ? *)) "
+            "so the start can be checked against the database's windows",
+        ),
+        ("cron(0 5 ? * XYZ *)", "'cron(0 5 ? * XYZ *)': weekday 'xyz' is not SUN-SAT or 1-7"),
+        ("cron(0 24 * * ? *)", "'cron(0 24 * * ? *)': 24:0 is not a time of day"),
+        ("cron(60 5 * * ? *)", "'cron(60 5 * * ? *)': 5:60 is not a time of day"),
+    ],
+)
+def test_an_unreadable_schedule_is_refused_with_what_to_write(schedule: str, problem: str) -> None:
+    with pytest.raises(BackupScheduleError) as raised:
+        conflicts(schedule)
+    assert str(raised.value) == problem
+
+
+ADVICE = (
+    "AWS Backup does not start an RDS snapshot then; pick a start at least an hour before either "
+    "window and after both have ended"
+)
+WINDOWS_SHOWN = "hrms:database.backupWindow 02:00-03:00, maintenanceWindow sun:04:00-sun:05:00"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "first", "more"),
+    [
+        (
+            "cron(0 3 ? * SUN *)",
+            "sun 03:00+60min, inside maintenance window sun:04:00-sun:05:00",
+            "",
+        ),
+        (
+            "cron(0 1 * * ? *)",
+            "mon 01:00+60min, inside backup window 02:00-03:00 (mon)",
+            " (and 6 more)",
+        ),
+        (
+            "cron(0 1 ? * MON,TUE *)",
+            "mon 01:00+60min, inside backup window 02:00-03:00 (mon)",
+            " (and 1 more)",
+        ),
+    ],
+)
+def test_the_refusal_names_the_first_conflict_counts_the_rest_and_says_what_to_pick(
+    schedule: str, first: str, more: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse("staging", mutate("staging", _set("backup", "schedule", schedule)))
+    assert str(caught.value) == (
+        f"Pulumi.staging.yaml: hrms:backup.schedule: {schedule} with its 60-minute start window "
+        f"is not clear of the database's windows ({WINDOWS_SHOWN}): a job may start {first} or "
+        f"the hour before it{more}. {ADVICE}"
+    )

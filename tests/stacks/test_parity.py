@@ -16,10 +16,11 @@ from stacks.offline.parity import (
     PRESENCE,
     AllowedDifference,
     ParityConfigError,
+    ParityReport,
     compare,
     load_allowed,
 )
-from stacks.offline.plan import Plan
+from stacks.offline.plan import STACK_TYPE, Plan, PlanResource
 
 pytestmark = pytest.mark.infra
 
@@ -287,3 +288,186 @@ def test_declarations_load_trimmed_and_whole(tmp_path: Path) -> None:
         "staging and prod differ$",
     ):
         load_allowed(path)
+
+
+def resource(
+    stack: str, type_: str, name: str, *, parent: PlanResource | None = None, **inputs: Any
+) -> PlanResource:
+    chain = f"{parent.urn.split('::')[2]}${type_}" if parent else type_
+    return PlanResource(
+        urn=f"urn:pulumi:{stack}::hrms::{chain}::{name}",
+        type=type_,
+        name=name,
+        parent=parent.urn if parent else None,
+        inputs=inputs,
+    )
+
+
+def plan_of(stack: str, *resources: PlanResource) -> Plan:
+    root = PlanResource(
+        urn=f"urn:pulumi:{stack}::hrms::{STACK_TYPE}::hrms-{stack}",
+        type=STACK_TYPE,
+        name=f"hrms-{stack}",
+        custom=False,
+    )
+    return Plan(
+        stack=stack,
+        project="hrms",
+        resources=tuple(sorted((root, *resources), key=lambda r: r.urn)),
+    )
+
+
+def undeclared(report: ParityReport) -> list[tuple[str, str, Any, Any]]:
+    return [(d.key, d.path, d.staging, d.prod) for d in report.undeclared]
+
+
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def test_values_and_keys_show_the_stack_as_a_placeholder() -> None:
+    def bucket(stack: str, owner: str, last: str) -> Plan:
+        return plan_of(
+            stack,
+            resource(
+                stack,
+                BUCKET,
+                f"hrms-{stack}-exports",
+                tags={f"hrms-{stack}-owner": owner, "Tier": "production", "Zone": "staging2"},
+                replicas=[f"hrms-{stack}-a", f"hrms-{stack}-{last}"],
+            ),
+        )
+
+    report = compare(bucket("staging", "team-a", "b"), bucket("prod", "team-b", "c"), [])
+    # Inside a longer word ("production", "staging2") the stack name is part of the value.
+    assert undeclared(report) == [
+        (f"{BUCKET}::hrms-{{stack}}-exports", "replicas[1]", "hrms-{stack}-b", "hrms-{stack}-c"),
+        (f"{BUCKET}::hrms-{{stack}}-exports", "tags.hrms-{stack}-owner", "team-a", "team-b"),
+    ]
+    declared = [
+        AllowedDifference(resource="*", property="tags.hrms-{stack}-owner", reason="owners"),
+        AllowedDifference(resource="*", property="replicas[1]", reason="replica per stack"),
+    ]
+    assert compare(bucket("staging", "team-a", "b"), bucket("prod", "team-b", "c"), declared).ok
+
+
+def test_resources_that_sort_after_the_stack_are_compared() -> None:
+    # The plan is sorted by URN: a provider type after "pulumi:" comes after the stack itself.
+    def keyed(stack: str, bits: int) -> Plan:
+        return plan_of(
+            stack,
+            resource(stack, BUCKET, "exports"),
+            resource(stack, "tls:index/privateKey:PrivateKey", "signing", rsaBits=bits),
+        )
+
+    staging, prod = keyed("staging", 2048), keyed("prod", 4096)
+    assert staging.resources[-1].type == "tls:index/privateKey:PrivateKey"
+    report = compare(staging, prod, [])
+    assert undeclared(report) == [
+        ("tls:index/privateKey:PrivateKey::signing", "rsaBits", 2048, 4096)
+    ]
+    assert report.resources_compared == 2
+
+
+def test_same_type_and_name_under_two_parents_are_told_apart_by_urn() -> None:
+    def services(stack: str, worker_versioning: bool) -> Plan:
+        api = resource(stack, "hrms:app:Api", f"hrms-{stack}-api")
+        worker = resource(stack, "hrms:app:Worker", f"hrms-{stack}-worker")
+        return plan_of(
+            stack,
+            api,
+            worker,
+            resource(stack, BUCKET, "logs", parent=api, versioning=True),
+            resource(stack, BUCKET, "logs", parent=worker, versioning=worker_versioning),
+        )
+
+    report = compare(services("staging", True), services("prod", False), [])
+    assert undeclared(report) == [
+        (
+            "urn:pulumi:{stack}::hrms::hrms:app:Worker$aws:s3/bucket:Bucket::logs",
+            "versioning",
+            True,
+            False,
+        )
+    ]
+    assert report.resources_compared == 4
+
+
+def test_a_report_is_rewritten_where_the_last_one_was(tmp_path: Path) -> None:
+    target = tmp_path / "build" / "parity.json"
+    same = (
+        plan_of("staging", resource("staging", BUCKET, "b")),
+        plan_of("prod", resource("prod", BUCKET, "b")),
+    )
+    compare(*same, [AllowedDifference(resource="*", property="x", reason="y")]).write(target)
+    compare(*same, []).write(target)
+    assert json.loads(target.read_text(encoding="utf-8"))["ok"] is True
+
+
+def test_an_entry_that_is_not_a_mapping_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "parity.yaml"
+    path.write_text("allowed:\n  - '*'\n", encoding="utf-8")
+    with pytest.raises(ParityConfigError, match=rf"^{path}: allowed\[0\] must be a mapping$"):
+        load_allowed(path)
+
+
+def test_a_resource_that_moved_to_another_parent_is_a_difference() -> None:
+    def logs_under(stack: str, owner: str) -> Plan:
+        api = resource(stack, "hrms:app:Api", f"hrms-{stack}-api")
+        worker = resource(stack, "hrms:app:Worker", f"hrms-{stack}-worker")
+        parent = api if owner == "api" else worker
+        return plan_of(stack, api, worker, resource(stack, BUCKET, "logs", parent=parent))
+
+    report = compare(logs_under("staging", "api"), logs_under("prod", "worker"), [])
+    assert undeclared(report) == [
+        (
+            f"{BUCKET}::logs",
+            "(parent)",
+            "urn:pulumi:{stack}::hrms::hrms:app:Api::hrms-{stack}-api",
+            "urn:pulumi:{stack}::hrms::hrms:app:Worker::hrms-{stack}-worker",
+        )
+    ]
+    moved = AllowedDifference(resource=f"{BUCKET}::logs", property="(parent)", reason="moved")
+    assert compare(logs_under("staging", "api"), logs_under("prod", "worker"), [moved]).ok
+
+
+def test_lists_of_different_length_or_in_one_stack_only_differ_as_a_whole() -> None:
+    def bucket(stack: str, **inputs: Any) -> Plan:
+        return plan_of(stack, resource(stack, BUCKET, "exports", **inputs))
+
+    longer = compare(bucket("staging", cors=["a", "b"]), bucket("prod", cors=["a", "b", "c"]), [])
+    assert undeclared(longer) == [(f"{BUCKET}::exports", "cors", ["a", "b"], ["a", "b", "c"])]
+    one_sided = compare(bucket("staging", cors=["a"]), bucket("prod"), [])
+    assert undeclared(one_sided) == [(f"{BUCKET}::exports", "cors", ["a"], None)]
+
+
+def test_a_key_set_to_null_in_one_stack_only_is_a_difference() -> None:
+    # The programs diverge: one passes the key (as None), the other never mentions it.
+    for staging_tags, prod_tags in (({"Team": None}, {}), ({}, {"Team": None})):
+        report = compare(
+            plan_of("staging", resource("staging", BUCKET, "b", tags=staging_tags)),
+            plan_of("prod", resource("prod", BUCKET, "b", tags=prod_tags)),
+            [],
+        )
+        assert [d.path for d in report.undeclared] == ["tags.Team"]
+
+
+def test_without_declarations_given_the_committed_file_applies() -> None:
+    same = (
+        plan_of("staging", resource("staging", BUCKET, "b")),
+        plan_of("prod", resource("prod", BUCKET, "b")),
+    )
+    report = compare(*same)
+    # Two one-bucket plans differ nowhere, so every committed declaration is unused.
+    assert report.differences == []
+    assert report.unused == load_allowed()
+    assert report.unused
+
+
+def test_a_resource_in_either_stack_only_is_named_with_where_it_is() -> None:
+    def buckets(stack: str, *names: str) -> Plan:
+        return plan_of(stack, *(resource(stack, BUCKET, name) for name in names))
+
+    staging_only = compare(buckets("staging", "b", "extra"), buckets("prod", "b"), [])
+    assert undeclared(staging_only) == [(f"{BUCKET}::extra", PRESENCE, "present", "absent")]
+    prod_only = compare(buckets("staging", "b"), buckets("prod", "b", "extra"), [])
+    assert undeclared(prod_only) == [(f"{BUCKET}::extra", PRESENCE, "absent", "present")]
