@@ -211,6 +211,10 @@ TARGETS: dict[str, Target] = {
         tests=(
             "tests/app/test_selectors_without_rls.py",
             "tests/app/test_authentication.py",
+            # The key and token lookup in one bound message (request_credentials).
+            "tests/app/test_request_credentials.py",
+            "tests/app/test_query_counts.py::test_key_and_token_are_one_bound_message",
+            "tests/app/test_query_counts.py::test_list_round_trips",
             # Its other 60 cases are layer 2 and the views, at a second each per mutant.
             "tests/app/test_cross_tenant.py::test_token_of_other_tenant_is_rejected_with_own_key",
         ),

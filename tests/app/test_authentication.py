@@ -317,3 +317,26 @@ def test_a_request_checks_its_token_once(tenant_a: TenantWorld) -> None:
         if "tenants_accesstoken" in q["sql"] or lookup in q["sql"]
     ]
     assert len(token_lookups) == 1
+
+
+def test_the_limiter_checks_a_token_the_middleware_has_not(
+    tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    """``request_membership_verify`` on its own, as when nothing checked the token yet."""
+    from django.test import RequestFactory
+
+    from app.tenants.authentication import request_membership_verify
+
+    def verify(token: str | None) -> Any:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        request = RequestFactory().get(URL, headers=headers)
+        found = request_membership_verify(request=request, tenant=tenant_a.tenant)
+        # Recorded, so authentication does not look again.
+        assert request_membership_verify(request=request, tenant=tenant_b.tenant) is found
+        return found
+
+    hr = tenant_a.logins["hr"]
+    assert verify(hr.token) == hr.membership
+    assert verify(tenant_b.logins["hr"].token) is None  # another tenant's token
+    assert verify(hr.token[:-1] + ("x" if hr.token[-1] != "x" else "y")) is None
+    assert verify(None) is None
