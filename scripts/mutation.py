@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -361,10 +362,23 @@ def _survivors(work: Path, target: Target) -> list[str]:
     )
 
 
-def _refresh_tests(work: Path) -> None:
-    """The current tests into an earlier run's copy; mutmut copies them on into mutants/."""
+def _refresh_tests(work: Path, target: Target) -> None:
+    """The current tests, and the target's current list of them, into an earlier run's copy.
+
+    mutmut copies the tests on into mutants/ and collects its coverage stats for tests it
+    has not seen before, so a guarding test added since the first run reaches the mutants.
+    """
     shutil.rmtree(work / "tests")
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    pyproject = work / "pyproject.toml"
+    selection = f"pytest_add_cli_args_test_selection = {_toml_list(target.tests)}"
+    text = re.sub(
+        r"^pytest_add_cli_args_test_selection = .*$",
+        lambda _: selection,
+        pyproject.read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+    pyproject.write_text(text, encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -402,7 +416,7 @@ def run_target(
         before = _results_count(work, target) if resume else 0
         if rerun_survivors:
             names = _survivors(work, target)
-            _refresh_tests(work)
+            _refresh_tests(work, target)
         else:
             names = []
             if not resume:
