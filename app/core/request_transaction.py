@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import SAFE_METHODS
 
 from app.core.rls import read_scope, read_scope_available
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 View = Callable[..., HttpResponse]
 
 
