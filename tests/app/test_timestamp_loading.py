@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import psycopg
 import pytest
 from django.db import DataError, connection
@@ -58,3 +60,12 @@ def test_out_of_range_values_fail_as_before() -> None:
         with pytest.raises(DataError) as ours:
             cursor.fetchone()
     assert str(ours.value) == str(djangos.value)  # "timestamp too large (after year 10K)..."
+
+
+def test_loaded_values_take_the_serializers_utc_fast_path() -> None:
+    # app.core.serializers._datetime formats values whose tzinfo *is* datetime.UTC
+    # without isoformat(); that is what every value read from the database carries.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz", [VALUES[1]])
+        (loaded,) = cursor.fetchone()
+    assert loaded.tzinfo is UTC
