@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from app.core.compiled_pages import compiled_pages
 from app.core.errors import NotFoundError
 from app.core.serializers import FlatRepresentationMixin
 from app.tenants.authentication import TenantAuth
@@ -36,7 +37,8 @@ class FlatListMixin:
     With ``FlatRepresentationMixin`` a page's rows need no model instances: building 50
     of them (``Model.from_db``, its signals and descriptors) was the largest cost left
     in the list endpoint (docs/performance.md). Same queryset, filters and pagination;
-    only the selected columns and the row type differ, and the JSON is the same.
+    only the selected columns and the row type differ, and the JSON is the same. Its
+    SQL is compiled once per query shape (``app.core.compiled_pages``).
     """
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -47,7 +49,7 @@ class FlatListMixin:
             serializer.flat_sources() if isinstance(serializer, FlatRepresentationMixin) else None
         )
         if sources is not None:
-            queryset = queryset.values(*sources)
+            queryset = compiled_pages(queryset.values(*sources))
         page = view.paginate_queryset(queryset)
         if page is None:
             return Response(view.get_serializer(queryset, many=True).data)

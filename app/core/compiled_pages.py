@@ -1,0 +1,213 @@
+"""List pages run SQL that Django compiled once per query shape, not once per request.
+
+A list request builds its queryset as before (the selector's scope, the filters, the
+paginator's ordering, cursor and slice), then Django compiles it to SQL and reads the
+rows through its iterators; compiling and iterating were about a fifth of a list
+request's CPU (docs/performance.md). Here only that compilation is reused: the
+queryset, and so every scoping rule, is still built per request by the same code.
+
+A query's *shape* is everything that decides its SQL text: model, database, selected
+columns, ordering, slice, and the filter tree with each lookup's class and column.
+Its filter values are the SQL's parameters. A shape is learned by letting Django
+compile a copy of the query whose filter values are replaced by sentinels, one per
+position: the compiled parameters must be exactly those sentinels, each once and
+nothing else, and then say where each value goes. Anything this cannot describe
+takes Django's own path, unchanged: joins, annotations, ``extra``, distinct, a value
+that is not a plain ``int`` or ``str``, a lookup on a transformed column, a parameter
+Django derives from a value (a LIKE pattern), or rows Django would convert.
+
+``VERIFY`` (set by the test suite) compiles every reused query with Django as well
+and fails on any difference in SQL or parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import Lookup
+from django.db.models.query import ValuesIterable
+from django.db.models.sql.datastructures import BaseTable
+from django.db.models.sql.query import Query
+from django.db.models.sql.where import WhereNode
+
+VERIFY = False
+MAX_SHAPES = 512  # page sizes and cursor directions multiply shapes; keep memory bounded
+
+# Query attributes that must hold these values for the shape to describe the SQL.
+_PLAIN = {
+    "annotations": {},
+    "extra": {},
+    "extra_tables": (),
+    "extra_order_by": (),
+    "distinct": False,
+    "distinct_fields": (),
+    "select_for_update": False,
+    "select_related": False,
+    "group_by": None,
+    "combinator": None,
+    "combined_queries": (),
+    "subquery": False,
+    "external_aliases": {},
+    "explain_info": None,
+    "default_cols": False,
+}
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positions: tuple[int, ...]  # for each SQL parameter, the filter value it takes
+    names: tuple[str, ...]
+
+
+_shapes: dict[Hashable, _Compiled | None] = {}
+_sentinel_serial = itertools.count()
+
+
+class UnsupportedShape(Exception):
+    """The query has something its shape key does not describe."""
+
+
+def _where_shape(node: Any, values: list[Any]) -> Hashable:
+    if type(node) is WhereNode:
+        children = tuple(_where_shape(child, values) for child in node.children)
+        return ("node", node.connector, node.negated, children)
+    if isinstance(node, Lookup) and type(node.lhs) is Col and type(node.rhs) in (int, str):
+        values.append(node.rhs)
+        lhs = node.lhs
+        return ("lookup", type(node), lhs.alias, lhs.target, lhs.output_field, type(node.rhs))
+    raise UnsupportedShape
+
+
+def _shape(query: Query, db: str) -> tuple[Hashable, list[Any]]:
+    if type(query) is not Query:
+        raise UnsupportedShape
+    # One table in FROM: a filter through a foreign key leaves a trimmed join with no
+    # references behind, which the compiler leaves out, so it is not part of the shape.
+    emitted = tuple(alias for alias in query.alias_map if query.alias_refcount[alias])
+    if len(emitted) != 1 or type(query.alias_map[emitted[0]]) is not BaseTable:
+        raise UnsupportedShape
+    for name, plain in _PLAIN.items():
+        if getattr(query, name) != plain:
+            raise UnsupportedShape
+    if query.deferred_loading != (frozenset(), True) or not query.values_select:
+        raise UnsupportedShape
+    if not all(type(term) is str for term in query.order_by):
+        raise UnsupportedShape
+    values: list[Any] = []
+    where = _where_shape(query.where, values)
+    key = (
+        query.model,
+        db,
+        query.values_select,
+        query.order_by,
+        query.default_ordering,
+        query.standard_ordering,
+        query.low_mark,
+        query.high_mark,
+        emitted,
+        where,
+    )
+    return key, values
+
+
+def _with_values(node: WhereNode, values: Iterator[Any]) -> WhereNode:
+    """A copy of ``node`` whose lookups take the next of ``values``, in shape order."""
+    children: list[Any] = []
+    for child in node.children:
+        if type(child) is WhereNode:
+            children.append(_with_values(child, values))
+        else:  # a Lookup: _where_shape accepted nothing else
+            replaced: Any = copy.copy(child)
+            replaced.rhs = next(values)
+            children.append(replaced)
+    return WhereNode(children, connector=node.connector, negated=node.negated)
+
+
+def _sentinels(values: list[Any]) -> list[Any]:
+    # Fresh objects of the original types, matched by identity: Django prepares a
+    # parameter by its type, so a sentinel that comes back as itself shows the real value
+    # would have too. Integers stay inside a 32-bit column's range, which Django checks.
+    made: list[Any] = []
+    for value in values:
+        serial = next(_sentinel_serial) % 2**29
+        made.append(2**30 + serial if type(value) is int else f"Sentinel-{serial}-\u00e9")
+    return made
+
+
+def _learn(query: Query, db: str, values: list[Any]) -> _Compiled | None:
+    sentinels = _sentinels(values)
+    probe = query.clone()
+    probe.where = _with_values(query.where, iter(sentinels))
+    compiler = probe.get_compiler(db)
+    try:
+        sql, params = compiler.as_sql()
+    except Exception:  # EmptyResultSet, FullResultSet: Django's path handles them
+        return None
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    if compiler.has_extra_select or compiler.get_converters(fields):
+        return None
+    if compiler.has_composite_fields(fields):
+        return None
+    positions = []
+    for param in params:
+        found = [i for i, sentinel in enumerate(sentinels) if param is sentinel]
+        if len(found) != 1:
+            return None
+        positions.append(found[0])
+    if sorted(positions) != list(range(len(sentinels))):
+        return None  # a value used twice or not at all: not a plain parameter list
+    names = tuple(query.selected) if query.selected else tuple(query.values_select)
+    if len(names) != len(fields):
+        return None
+    return _Compiled(sql=sql, positions=tuple(positions), names=names)
+
+
+class CompiledValuesIterable(ValuesIterable):
+    """``values()`` rows, from SQL compiled once per shape when the shape allows it."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        queryset = self.queryset
+        query = queryset.query
+        if self.chunked_fetch:
+            yield from super().__iter__()
+            return
+        try:
+            key, values = _shape(query, queryset.db)
+        except UnsupportedShape:
+            yield from super().__iter__()
+            return
+        if key not in _shapes:
+            if len(_shapes) >= MAX_SHAPES:
+                del _shapes[next(iter(_shapes))]
+            _shapes[key] = _learn(query, queryset.db, values)
+        compiled = _shapes[key]
+        if compiled is None:
+            yield from super().__iter__()
+            return
+        params = [values[i] for i in compiled.positions]
+        if VERIFY:
+            expected = query.get_compiler(queryset.db).as_sql()
+            if (compiled.sql, tuple(params)) != (expected[0], tuple(expected[1])):
+                raise AssertionError(f"compiled page differs: {compiled.sql!r} {params!r}")
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        names = compiled.names
+        for row in rows:
+            yield dict(zip(names, row, strict=False))
+
+
+def compiled_pages(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """``queryset`` (a ``values()`` one) reading its pages through ``CompiledValuesIterable``."""
+    clone = queryset.all()
+    # Django's extension point for the row type; order_by, filter and slicing keep it.
+    clone._iterable_class = CompiledValuesIterable
+    return clone

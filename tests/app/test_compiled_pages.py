@@ -1,0 +1,172 @@
+"""List pages reuse SQL compiled once per query shape, with each request's own values.
+
+``VERIFY`` is on for every app test (tests/app/conftest.py), so each reused page in the
+whole suite is also compiled by Django and compared; these tests pin what is reused,
+what is not, and that values never travel between requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db.models import Count, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+from app.core import compiled_pages
+from app.core.compiled_pages import compiled_pages as paged
+from app.core.rls import read_scope, set_db_tenant
+from app.people.models import Employee
+from tests.app.factories import TenantWorld, add_second_team
+from tests.app.test_selectors_without_rls import rls_bypassed as rls_bypassed
+
+COLUMNS = ("id", "employee_number", "first_name", "created_at")
+
+
+@pytest.fixture(autouse=True)
+def no_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_pages, "_shapes", {})
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The models whose queries Django compiled (VERIFY off: it compiles on purpose)."""
+    monkeypatch.setattr(compiled_pages, "VERIFY", False)
+    seen: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        seen.append(self.query.model.__name__ if self.query.model else "")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    return seen
+
+
+def _ids(response: Any) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def _rows(tenant: TenantWorld, queryset: QuerySet[Any]) -> list[dict[str, Any]]:
+    with read_scope():
+        set_db_tenant(tenant.tenant.pk)
+        return list(queryset)
+
+
+def test_a_page_is_compiled_once_per_shape(tenant_a: TenantWorld, compiles: list[str]) -> None:
+    client = tenant_a.client("admin")
+    first = client.get("/api/v1/employees/?page_size=2")
+    assert compiles.count("Employee") == 1  # learning the shape, with sentinels
+    for _ in range(3):
+        assert client.get("/api/v1/employees/?page_size=2").json() == first.json()
+    assert compiles.count("Employee") == 1
+    client.get(first.json()["next"])  # a cursor adds a filter: a new shape, learned once
+    client.get(first.json()["next"])
+    assert compiles.count("Employee") == 2
+
+
+def test_values_are_the_requests_own(tenant_a: TenantWorld, tenant_b: TenantWorld) -> None:
+    a, b = tenant_a.client("admin"), tenant_b.client("admin")
+    a_ids = {e.pk for e in _all(tenant_a)}
+    b_ids = {e.pk for e in _all(tenant_b)}
+    for _ in range(2):  # the same shape, alternately for each tenant
+        assert set(_ids(a.get("/api/v1/employees/?page_size=50"))) == a_ids
+        assert set(_ids(b.get("/api/v1/employees/?page_size=50"))) == b_ids
+    page = a.get("/api/v1/employees/?page_size=2").json()
+    second = _ids(a.get(page["next"]))
+    assert second == sorted(a_ids, reverse=True)[2:4]  # the cursor's own position
+
+
+def _all(tenant: TenantWorld) -> list[Employee]:
+    with read_scope():
+        set_db_tenant(tenant.tenant.pk)
+        return list(Employee.objects.for_tenant(tenant.tenant.pk))
+
+
+def test_every_role_sees_the_same_page_as_djangos_path(
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_second_team(tenant_a)
+    pages = {}
+    for role in ("admin", "hr", "manager", "employee", "peer"):
+        pages[role] = tenant_a.client(role).get("/api/v1/employees/?page_size=3").json()
+        # VERIFY compared every reused page; the rows must also be Django's own.
+    monkeypatch.setattr("app.core.views.compiled_pages", lambda queryset: queryset)
+    for role, page in pages.items():
+        assert tenant_a.client(role).get("/api/v1/employees/?page_size=3").json() == page
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "probed"),
+    [
+        ("a join", lambda qs: qs.filter(manager__first_name="M-1"), 0),
+        ("a list of values", lambda qs: qs.filter(id__in=[1, 2]), 0),
+        ("a transformed column", lambda qs: qs.filter(hire_date__year=2022), 0),
+        ("an annotation", lambda qs: qs.annotate(n=Count("id")), 0),
+        ("distinct", lambda qs: qs.distinct(), 0),
+        # Looks plain, but Django's parameter is "%test%", not the value: found once by
+        # the sentinel compile, remembered as not reusable.
+        ("a derived parameter", lambda qs: qs.filter(last_name__icontains="test"), 1),
+    ],
+)
+def test_what_a_shape_cannot_describe_takes_djangos_path(
+    tenant_a: TenantWorld, compiles: list[str], name: str, build: Any, probed: int
+) -> None:
+    base = Employee.objects.for_tenant(tenant_a.tenant.pk)
+    expected = _rows(tenant_a, build(base).values(*COLUMNS).order_by("-id"))
+    compiles.clear()
+    for _ in range(3):
+        got = _rows(tenant_a, paged(build(base).values(*COLUMNS)).order_by("-id"))
+        assert got == expected, name
+    assert compiles.count("Employee") == 3 + probed, name  # Django compiles every time
+    assert list(compiled_pages._shapes.values()) == [None] * probed, name
+
+
+def test_rows_are_the_same_as_djangos(tenant_a: TenantWorld) -> None:
+    base = Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS)
+    expected = _rows(tenant_a, base.order_by("-id").filter(id__lt=10**9)[:3])
+    for _ in range(2):  # learned, then reused
+        assert _rows(tenant_a, paged(base).order_by("-id").filter(id__lt=10**9)[:3]) == expected
+
+
+def test_verify_catches_a_reused_page_that_differs(tenant_a: TenantWorld) -> None:
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    _rows(tenant_a, base.order_by("-id"))
+    (key, learned), *_ = compiled_pages._shapes.items()
+    assert learned is not None
+    compiled_pages._shapes[key] = type(learned)(
+        sql=learned.sql.replace("DESC", "ASC"), positions=learned.positions, names=learned.names
+    )
+    with pytest.raises(AssertionError, match="compiled page differs"):
+        _rows(tenant_a, base.order_by("-id"))
+
+
+def test_shapes_are_bounded(tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_pages, "MAX_SHAPES", 3)
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    for size in range(1, 8):  # each page size is a shape (LIMIT is in the SQL text)
+        assert len(_rows(tenant_a, base.order_by("-id")[:size])) == min(size, 5)
+    assert len(compiled_pages._shapes) == 3
+
+
+def test_iterator_takes_djangos_path(tenant_a: TenantWorld, compiles: list[str]) -> None:
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    with read_scope():
+        set_db_tenant(tenant_a.tenant.pk)
+        rows = list(base.order_by("-id").iterator(chunk_size=2))
+    assert len(rows) == 5
+    assert compiled_pages._shapes == {}
+
+
+@pytest.mark.usefixtures("rls_bypassed")
+def test_the_tenant_filter_alone_scopes_a_reused_page(
+    tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    # Row-level security out of the way (as on SQLite): only the compiled filter's own
+    # tenant value keeps tenant B's rows out of tenant A's page, and back.
+    for world, other in ((tenant_b, tenant_a), (tenant_a, tenant_b), (tenant_b, tenant_a)):
+        ids = set(_ids(world.client("admin").get("/api/v1/employees/?page_size=50")))
+        assert ids == {e.pk for e in _all(world)}
+        assert not ids & {e.pk for e in _all(other)}
+    assert [v for v in compiled_pages._shapes.values() if v is not None]  # reused indeed
