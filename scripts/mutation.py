@@ -371,6 +371,28 @@ def _survivors(work: Path, target: Target) -> list[str]:
     )
 
 
+def _keep_earlier_results(
+    work: Path, target: Target, earlier: dict[str, dict[str, int | None]], rerun: list[str]
+) -> None:
+    """Put back the verdicts of the mutants a re-run of the survivors did not run.
+
+    mutmut forgets every result when the target's test list changes (its test-selection
+    fingerprint), then runs only the mutants named, which would leave all the others
+    without a result; a re-run of the survivors keeps their verdicts by design.
+    """
+    for module in target.modules:
+        meta = work / "mutants" / f"{module}.meta"
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for mutant, code in earlier.get(module, {}).items():
+            # Still a mutant, left without a result, and not one this re-run ran.
+            if mutant in codes and codes[mutant] is None and mutant not in rerun:
+                codes[mutant] = code
+        meta.write_text(json.dumps(data))
+
+
 def _refresh_tests(work: Path, target: Target) -> None:
     """The current tests, and the target's current list of them, into an earlier run's copy.
 
@@ -423,7 +445,9 @@ def run_target(
     if not report_only:
         # mutmut keeps each mutant's result, so a plain run in the same copy resumes.
         before = _results_count(work, target) if resume else 0
+        earlier: dict[str, dict[str, int | None]] = {}
         if rerun_survivors:
+            earlier = {module: _results(work, module) for module in target.modules}
             names = _survivors(work, target)
             _refresh_tests(work, target)
         else:
@@ -437,6 +461,8 @@ def run_target(
                 log = OUT / f"{name}.log"
                 with log.open("a" if rerun_survivors or resume else "w", encoding="utf-8") as out:
                     out.write(ran.stdout + ran.stderr)
+                if rerun_survivors:
+                    _keep_earlier_results(work, target, earlier, names)
         # An interrupted run leaves some without a result.
         tried = len(names) or _results_count(work, target) - before
     elapsed = time.monotonic() - started
