@@ -5,7 +5,9 @@ request path (``tenant_from_api_key``, then ``membership_from_token`` in the ten
 scope), and each isolation layer must hold on its own: the joins filter by the key's
 tenant (checked with row-level security bypassed, tests/app/test_selectors_without_rls.py)
 and row-level security is bound only for a key whose hash matches (checked here with the
-joins' tenant filters removed).
+joins' tenant filters removed). Where nothing defers the binding (server-side binding
+here; SQLite in tests/app/test_selectors_without_rls.py) it takes the selectors
+themselves, and must answer the same.
 """
 
 from __future__ import annotations
