@@ -464,7 +464,7 @@ def run_target(
                 if rerun_survivors:
                     _keep_earlier_results(work, target, earlier, names)
         # An interrupted run leaves some without a result.
-        tried = len(names) or _results_count(work, target) - before
+        tried = len(names) if rerun_survivors else _results_count(work, target) - before
     elapsed = time.monotonic() - started
     summary: dict[str, object] = {}
     survivors = []
