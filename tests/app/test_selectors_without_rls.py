@@ -36,6 +36,7 @@ from app.people.selectors import (
     employee_list,
     employee_of,
 )
+from app.ratelimit.runtime import reset_runtime
 from app.settings.base import database_from_env
 from app.tenants.credentials import credential_parse
 from app.tenants.selectors import membership_from_token, request_credentials
@@ -146,7 +147,9 @@ def sqlite_default(tmp_path: Path, django_db_blocker: Any) -> Iterator[None]:
     finally:
         sqlite.close()
         connections["default"] = postgres
-        ContentType.objects.clear_cache()  # ids read from SQLite, not the suite's database
+        # Ids read from SQLite, not the suite's database: content types, the limiter's state.
+        ContentType.objects.clear_cache()
+        reset_runtime()
 
 
 @pytest.mark.usefixtures("sqlite_default")
