@@ -340,3 +340,28 @@ def test_the_limiter_checks_a_token_the_middleware_has_not(
     assert verify(tenant_b.logins["hr"].token) is None  # another tenant's token
     assert verify(hr.token[:-1] + ("x" if hr.token[-1] != "x" else "y")) is None
     assert verify(None) is None
+
+
+def test_authentication_checks_a_token_nothing_checked_yet(
+    tenant_a: TenantWorld, tenant_b: TenantWorld
+) -> None:
+    """``TenantTokenAuthentication`` on its own, for a request whose tenant is known but
+    whose token neither the middleware nor the limiter has looked up."""
+    from django.test import RequestFactory
+    from rest_framework import exceptions
+    from rest_framework.request import Request
+
+    from app.tenants.authentication import TenantTokenAuthentication
+
+    def authenticate(token: str) -> Any:
+        request = RequestFactory().get(URL, headers={"Authorization": f"Bearer {token}"})
+        request.tenant = tenant_a.tenant  # type: ignore[attr-defined]
+        return TenantTokenAuthentication().authenticate(Request(request))
+
+    hr = tenant_a.logins["hr"]
+    user, auth = authenticate(hr.token)
+    assert user == hr.membership.user
+    assert auth.membership == hr.membership
+    for refused in (tenant_b.logins["hr"].token, _secret_changed(hr.token)):
+        with pytest.raises(exceptions.AuthenticationFailed, match="Invalid token"):
+            authenticate(refused)

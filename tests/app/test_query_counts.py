@@ -115,6 +115,19 @@ def test_key_and_token_are_one_bound_message(tenant_a: TenantWorld) -> None:
     assert current_db_tenant_id() is None
 
 
+def test_key_and_token_are_one_message_on_a_new_connection(tenant_a: TenantWorld) -> None:
+    """As after CONN_MAX_AGE or a broken connection: the key and token lookup opens the
+    connection itself, and still finds it able to carry the binding in one message."""
+    client = tenant_a.client("admin")
+    client.get("/api/v1/departments/")
+    with CaptureQueriesContext(connection) as queries:
+        connection.close()
+        assert client.get("/api/v1/employees/").status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == READ_ROUND_TRIPS, statements
+    _assert_bound(tenant_a, statements)
+
+
 def test_server_side_cursor_is_bound(tenant_a: TenantWorld) -> None:
     with transaction.atomic():
         set_db_tenant(tenant_a.tenant.pk)

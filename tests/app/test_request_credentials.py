@@ -5,24 +5,29 @@ request path (``tenant_from_api_key``, then ``membership_from_token`` in the ten
 scope), and each isolation layer must hold on its own: the joins filter by the key's
 tenant (checked with row-level security bypassed, tests/app/test_selectors_without_rls.py)
 and row-level security is bound only for a key whose hash matches (checked here with the
-joins' tenant filters removed).
+joins' tenant filters removed). Where nothing defers the binding (server-side binding
+here; SQLite in tests/app/test_selectors_without_rls.py) it takes the selectors
+themselves, and must answer the same.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from app.core.rls import current_db_tenant_id, tenant_scope
 from app.people.models import EmploymentStatus
 from app.tenants import selectors
+from app.tenants.credentials import credential_parse
 from app.tenants.models import AccessToken, Membership
 from app.tenants.selectors import (
     RequestCredentials,
@@ -30,7 +35,12 @@ from app.tenants.selectors import (
     request_credentials,
     tenant_from_api_key,
 )
-from app.tenants.services import access_token_create, membership_create, user_get_or_create
+from app.tenants.services import (
+    access_token_create,
+    membership_create,
+    tenant_api_key_revoke,
+    user_get_or_create,
+)
 from tests.app.factories import TenantWorld
 
 
@@ -47,6 +57,7 @@ def _same(found: RequestCredentials, expected: RequestCredentials) -> None:
     assert found.tenant == expected.tenant
     assert found.membership == expected.membership
     if found.membership is not None and expected.membership is not None:
+        assert found.membership.tenant == found.tenant
         # The relations the request reads come with it, as select_related gave them.
         assert found.membership.user == expected.membership.user
         assert getattr(found.membership, "employee", None) == getattr(
@@ -90,12 +101,28 @@ def _deactivate_user(world: TenantWorld) -> None:
     )
 
 
-@pytest.mark.parametrize(
+def _revoke_api_key(world: TenantWorld) -> None:
+    prefix = credential_parse(world.api_key, kind="hk")
+    assert prefix is not None
+    tenant_api_key_revoke(tenant=world.tenant, prefix=prefix)
+
+
+CHANGES = pytest.mark.parametrize(
     "change",
-    [None, _expire, _revoke, _terminate, _deactivate_membership, _deactivate_user],
-    ids=["valid", "expired", "revoked", "terminated", "inactive-member", "inactive-user"],
+    [None, _expire, _revoke, _terminate, _deactivate_membership, _deactivate_user, _revoke_api_key],
+    ids=[
+        "valid",
+        "expired",
+        "revoked",
+        "terminated",
+        "inactive-member",
+        "inactive-user",
+        "revoked-key",
+    ],
 )
-def test_one_message_answers_as_the_selectors(
+
+
+def _answers_as_the_selectors(
     tenant_a: TenantWorld, tenant_b: TenantWorld, change: Callable[[TenantWorld], None] | None
 ) -> None:
     if change is not None:
@@ -116,6 +143,66 @@ def test_one_message_answers_as_the_selectors(
         _same(request_credentials(api_key=api_key, token=bearer), expected)
     if change is None:
         assert request_credentials(api_key=key, token=token).membership is not None
+    if change is _revoke_api_key:
+        assert request_credentials(api_key=key, token=token).tenant is None
+
+
+@CHANGES
+def test_one_message_answers_as_the_selectors(
+    tenant_a: TenantWorld, tenant_b: TenantWorld, change: Callable[[TenantWorld], None] | None
+) -> None:
+    _answers_as_the_selectors(tenant_a, tenant_b, change)
+
+
+@pytest.fixture
+def server_side_binding(db: None) -> Iterator[None]:
+    """The connection as Django opens it with ``OPTIONS["server_side_binding"]``: no
+    ``TenantBindingCursor``, so nothing defers the binding and ``request_credentials``
+    takes the two selectors, the token lookup bound to the key's tenant by a statement
+    of its own."""
+    raw = connection.connection
+    options = connection.settings_dict["OPTIONS"]
+    factory, before = raw.cursor_factory, options.get("server_side_binding")
+    raw.cursor_factory = ServerBindingCursor
+    options["server_side_binding"] = True
+    try:
+        assert not connection.defers_tenant_binding
+        yield
+    finally:
+        raw.cursor_factory = factory
+        if before is None:
+            del options["server_side_binding"]
+        else:
+            options["server_side_binding"] = before
+
+
+@CHANGES
+@pytest.mark.usefixtures("server_side_binding")
+def test_without_deferred_binding_it_answers_as_the_selectors(
+    tenant_a: TenantWorld, tenant_b: TenantWorld, change: Callable[[TenantWorld], None] | None
+) -> None:
+    _answers_as_the_selectors(tenant_a, tenant_b, change)
+
+
+def test_inside_a_transaction_the_binding_ends_with_the_lookup(tenant_a: TenantWorld) -> None:
+    """Inside a transaction the lookup runs in a savepoint rolled back after it: the rest of
+    the transaction is not left bound to the key's tenant."""
+    with transaction.atomic():
+        found = request_credentials(api_key=tenant_a.api_key, token=tenant_a.logins["hr"].token)
+        assert found.membership == tenant_a.logins["hr"].membership
+        assert current_db_tenant_id() is None
+        assert not AccessToken.objects.exists()  # row-level security shows no tenant's rows
+
+
+def test_the_loaded_rows_are_bound_to_their_database(tenant_a: TenantWorld) -> None:
+    """Built from the row as the ORM builds its instances: a relation Django checks for
+    being on one database (a many-to-many add) accepts them."""
+    found = request_credentials(api_key=tenant_a.api_key, token=tenant_a.logins["hr"].token)
+    assert found.membership is not None
+    user = found.membership.user
+    group = Group.objects.create(name="auditors")
+    user.groups.add(group)
+    assert list(get_user_model().objects.get(pk=user.pk).groups.all()) == [group]
 
 
 def test_login_without_an_employee_record(

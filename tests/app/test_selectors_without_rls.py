@@ -2,16 +2,23 @@
 
 ``make serve`` runs on SQLite, where these filters are the only guard. Here the runtime
 role gets BYPASSRLS for the one test, so a selector that dropped its tenant filter would
-return the other tenant's rows instead of being rescued by row-level security.
+return the other tenant's rows instead of being rescued by row-level security. The
+request path's key and token lookup is also run on SQLite itself, where it takes the
+ORM selectors instead of the one-message lookup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection, connections
+from django.db.utils import load_backend
 
 from app.core.errors import NotFoundError
 from app.leave.models import LeaveRequest
@@ -29,8 +36,12 @@ from app.people.selectors import (
     employee_list,
     employee_of,
 )
+from app.ratelimit.runtime import reset_runtime
+from app.settings.base import database_from_env
+from app.tenants.credentials import credential_parse
 from app.tenants.selectors import membership_from_token, request_credentials
-from tests.app.factories import TenantWorld
+from app.tenants.services import tenant_api_key_revoke
+from tests.app.factories import TenantWorld, build_tenant
 from tests.fixtures.postgres_server import SuitePostgres
 
 
@@ -118,3 +129,53 @@ def test_bypass_ends_with_the_test(postgres_server: SuitePostgres, db: None) -> 
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False,)
+
+
+@pytest.fixture
+def sqlite_default(tmp_path: Path, django_db_blocker: Any) -> Iterator[None]:
+    """``make serve``'s database for one test: SQLite as the settings configure it from
+    ``DATABASE_URL``, migrated, in place of the suite's PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 'hrms-local.sqlite3'}"
+    settings_dict = connections.configure_settings({"default": database_from_env(url)})["default"]
+    postgres = connections["default"]
+    sqlite = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
+    connections["default"] = sqlite
+    try:
+        with django_db_blocker.unblock():
+            call_command("migrate", verbosity=0)
+            yield
+    finally:
+        sqlite.close()
+        connections["default"] = postgres
+        # Ids read from SQLite, not the suite's database: content types, the limiter's state.
+        ContentType.objects.clear_cache()
+        reset_runtime()
+
+
+@pytest.mark.usefixtures("sqlite_default")
+def test_key_and_token_lookup_on_sqlite() -> None:
+    assert connection.vendor == "sqlite"
+    tenant_a, tenant_b = build_tenant("acme"), build_tenant("globex")
+    own, other = tenant_a.logins["admin"], tenant_b.logins["admin"]
+    found = request_credentials(api_key=tenant_a.api_key, token=own.token)
+    assert (found.tenant, found.membership) == (tenant_a.tenant, own.membership)
+    assert found.membership is not None
+    assert found.membership.user == own.membership.user
+    crossed = request_credentials(api_key=tenant_a.api_key, token=other.token)
+    assert (crossed.tenant, crossed.membership) == (tenant_a.tenant, None)
+    no_token = request_credentials(api_key=tenant_a.api_key, token=None)
+    assert (no_token.tenant, no_token.membership) == (tenant_a.tenant, None)
+    key = tenant_a.api_key
+    wrong_secret = key[:-1] + ("A" if key[-1] != "A" else "B")  # same prefix, other hash
+    wrong_key = request_credentials(api_key=wrong_secret, token=own.token)
+    assert (wrong_key.tenant, wrong_key.membership) == (None, None)
+    # Over HTTP too, as ``make serve`` answers.
+    assert tenant_a.client("admin").get("/api/v1/employees/").status_code == 200
+    client = tenant_a.client("admin")
+    client.credentials(HTTP_X_API_KEY=tenant_a.api_key, HTTP_AUTHORIZATION=f"Bearer {other.token}")
+    assert client.get("/api/v1/employees/").status_code == 401
+    prefix = credential_parse(tenant_a.api_key, kind="hk")
+    assert prefix is not None
+    tenant_api_key_revoke(tenant=tenant_a.tenant, prefix=prefix)
+    revoked = request_credentials(api_key=tenant_a.api_key, token=own.token)
+    assert (revoked.tenant, revoked.membership) == (None, None)
