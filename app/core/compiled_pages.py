@@ -6,15 +6,15 @@ rows through its iterators; compiling and iterating were about a fifth of a list
 request's CPU (docs/performance.md). Here only that compilation is reused: the
 queryset, and so every scoping rule, is still built per request by the same code.
 
-A query's *shape* is everything that decides its SQL text: model, database, selected
-columns, ordering, slice, and the filter tree with each lookup's class and column.
-Its filter values are the SQL's parameters. A shape is learned by letting Django
-compile a copy of the query whose filter values are replaced by sentinels, one per
-position: the compiled parameters must be exactly those sentinels, each once and
-nothing else, and then say where each value goes. Anything this cannot describe
-takes Django's own path, unchanged: joins, annotations, ``extra``, distinct, a value
-that is not a plain ``int`` or ``str``, a lookup on a transformed column, a parameter
-Django derives from a value (a LIKE pattern), or rows Django would convert.
+A query's *shape* is everything that decides its SQL text: model, database and its
+backend, selected columns, ordering, slice, and the filter tree with each lookup's
+class and column. Its filter values are the SQL's parameters. A shape is learned by
+letting Django compile a copy of the query whose filter values are replaced by
+sentinels, one per position: the compiled parameters must be exactly those sentinels,
+each once and nothing else, and then say where each value goes. Anything this cannot
+describe takes Django's own path, unchanged: joins, annotations, ``extra``, distinct,
+a value that is not a plain ``int`` or ``str``, a lookup on a transformed column, a
+parameter Django derives from a value (a LIKE pattern), or rows Django would convert.
 
 ``VERIFY`` (set by the test suite) compiles every reused query with Django as well
 and fails on any difference in SQL or parameters.
@@ -106,6 +106,9 @@ def _shape(query: Query, db: str) -> tuple[Hashable, list[Any]]:
     key = (
         query.model,
         db,
+        # The backend writes the SQL and decides the converters; an alias can be pointed
+        # at another one (the tests swap SQLite in for PostgreSQL).
+        type(connections[db]),
         query.values_select,
         query.order_by,
         query.default_ordering,

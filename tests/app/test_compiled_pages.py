@@ -7,18 +7,22 @@ what is not, and that values never travel between requests.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from app.core import compiled_pages
 from app.core.compiled_pages import compiled_pages as paged
+from app.core.db_backend.base import DatabaseWrapper
 from app.core.rls import read_scope, set_db_tenant
 from app.people.models import Employee
-from tests.app.factories import TenantWorld, add_second_team
+from tests.app.factories import TenantWorld, add_second_team, build_tenant
 from tests.app.test_selectors_without_rls import rls_bypassed as rls_bypassed
+from tests.app.test_selectors_without_rls import sqlite_default as sqlite_default
 
 COLUMNS = ("id", "employee_number", "first_name", "created_at")
 
@@ -170,3 +174,22 @@ def test_the_tenant_filter_alone_scopes_a_reused_page(
         assert ids == {e.pk for e in _all(world)}
         assert not ids & {e.pk for e in _all(other)}
     assert [v for v in compiled_pages._shapes.values() if v is not None]  # reused indeed
+
+
+@pytest.mark.usefixtures("sqlite_default")
+def test_a_shape_learned_on_another_backend_is_not_reused() -> None:
+    # The alias "default" now points at SQLite (make serve's database). A page learned
+    # while it pointed at PostgreSQL has the same model, alias and query; it must not
+    # be run here (SQLite's rows need Django's converters, which it would skip).
+    world = build_tenant("acme")
+    base = Employee.objects.for_tenant(world.tenant.pk).values(*COLUMNS).order_by("-id")
+    key, _ = compiled_pages._shape(base.query, "default")
+    sqlite = type(connections["default"])
+    learned_elsewhere = tuple(DatabaseWrapper if k is sqlite else k for k in key)
+    assert learned_elsewhere != key
+    compiled_pages._shapes[learned_elsewhere] = compiled_pages._Compiled(
+        sql="SELECT 1/0", positions=(0,), names=("id",)
+    )
+    expected = list(base)
+    assert list(paged(base)) == expected
+    assert isinstance(expected[0]["created_at"], datetime)  # converted by Django
