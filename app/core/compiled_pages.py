@@ -28,6 +28,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import Col
@@ -152,7 +153,7 @@ def _learn(query: Query, db: str, values: list[Any]) -> _Compiled | None:
     compiler = probe.get_compiler(db)
     try:
         sql, params = compiler.as_sql()
-    except Exception:  # EmptyResultSet, FullResultSet: Django's path handles them
+    except (EmptyResultSet, FullResultSet):  # Django's path answers these itself
         return None
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_extra_select or compiler.get_converters(fields):

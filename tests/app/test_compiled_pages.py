@@ -134,6 +134,16 @@ def test_rows_are_the_same_as_djangos(tenant_a: TenantWorld) -> None:
         assert _rows(tenant_a, paged(base).order_by("-id").filter(id__lt=10**9)[:3]) == expected
 
 
+def test_string_values_are_parameters_too(tenant_a: TenantWorld) -> None:
+    base = Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS).order_by("-id")
+    for number in ("A-1", "M-1", "E-2", "A-1"):  # one shape, each request's own value
+        got = _rows(tenant_a, paged(base).filter(employee_number=number))
+        assert [row["employee_number"] for row in got] == [number]
+    learned = list(compiled_pages._shapes.values())
+    assert len(learned) == 1
+    assert learned[0] is not None  # reused, not Django's path each time
+
+
 def test_verify_catches_a_reused_page_that_differs(tenant_a: TenantWorld) -> None:
     base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
     _rows(tenant_a, base.order_by("-id"))
