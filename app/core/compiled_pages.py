@@ -4,10 +4,12 @@ A list request builds its queryset as before (the selector's scope, the filters,
 paginator's ordering, cursor and slice), then Django compiles it to SQL and reads the
 rows through its iterators; compiling and iterating were about a fifth of a list
 request's CPU (docs/performance.md). Here only that compilation is reused: the
-queryset, and so every scoping rule, is still built per request by the same code.
+queryset, and so every scoping rule, is still built per request by the same code. The
+page is read as ``values(*fields)`` dicts, but ``values()`` is applied only to learn a
+shape or to take Django's path: the key is read from the model query.
 
 A query's *shape* is everything that decides its SQL text: model, database and its
-backend, selected columns, ordering, slice, and the filter tree with each lookup's
+backend, the fields read, ordering, slice, and the filter tree with each lookup's
 class and column. Its filter values are the SQL's parameters. A shape is learned by
 letting Django compile a copy of the query whose filter values are replaced by
 sentinels, one per position: the compiled parameters must be exactly those sentinels,
@@ -23,8 +25,9 @@ and fails on any difference in SQL or parameters.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +60,7 @@ _PLAIN = {
     "subquery": False,
     "external_aliases": {},
     "explain_info": None,
-    "default_cols": False,
+    "default_cols": True,  # a model query: values() is not applied yet
 }
 
 
@@ -87,7 +90,14 @@ def _where_shape(node: Any, values: list[Any]) -> Hashable:
     raise UnsupportedShape
 
 
-def _shape(query: Query, db: str) -> tuple[Hashable, list[Any]]:
+def _shape(query: Query, db: str, fields: tuple[str, ...]) -> tuple[Hashable, list[Any]]:
+    """The key of ``query.values(*fields)``'s SQL, read from the model query it starts from.
+
+    ``values()`` itself is not called: building its select (a lookup per field) cost
+    about as much as compiling the query. A model query with nothing but filters,
+    ordering and a slice gets the same ``values()`` query every time, so ``fields``
+    stands in for its select in the key.
+    """
     if type(query) is not Query:
         raise UnsupportedShape
     # One table in FROM: a filter through a foreign key leaves a trimmed join with no
@@ -98,7 +108,7 @@ def _shape(query: Query, db: str) -> tuple[Hashable, list[Any]]:
     for name, plain in _PLAIN.items():
         if getattr(query, name) != plain:
             raise UnsupportedShape
-    if query.deferred_loading != (frozenset(), True) or not query.values_select:
+    if query.deferred_loading != (frozenset(), True) or query.values_select or query.select:
         raise UnsupportedShape
     if not all(type(term) is str for term in query.order_by):
         raise UnsupportedShape
@@ -110,7 +120,7 @@ def _shape(query: Query, db: str) -> tuple[Hashable, list[Any]]:
         # The backend writes the SQL and decides the converters; an alias can be pointed
         # at another one (the tests swap SQLite in for PostgreSQL).
         type(connections[db]),
-        query.values_select,
+        fields,
         query.order_by,
         query.default_ordering,
         query.standard_ordering,
@@ -146,7 +156,13 @@ def _sentinels(values: list[Any]) -> list[Any]:
     return made
 
 
-def _learn(query: Query, db: str, values: list[Any]) -> _Compiled | None:
+def _learn(query: Query, db: str) -> _Compiled | None:
+    """``query`` (a ``values()`` one) compiled with sentinels, if its SQL is reusable."""
+    emitted = [alias for alias in query.alias_map if query.alias_refcount[alias]]
+    if len(emitted) != 1:  # a field across a relation joins its table
+        return None
+    values: list[Any] = []
+    _where_shape(query.where, values)
     sentinels = _sentinels(values)
     probe = query.clone()
     probe.where = _with_values(query.where, iter(sentinels))
@@ -175,43 +191,65 @@ def _learn(query: Query, db: str, values: list[Any]) -> _Compiled | None:
 
 
 class CompiledValuesIterable(ValuesIterable):
-    """``values()`` rows, from SQL compiled once per shape when the shape allows it."""
+    """``values(*fields)`` rows of a model queryset, from SQL compiled once per shape.
+
+    Each ``compiled_pages`` call's class sets ``fields``. Whatever the shape cannot
+    describe is handed to Django's ``values()`` as it is.
+    """
+
+    fields: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         queryset = self.queryset
-        query = queryset.query
-        if self.chunked_fetch:
-            yield from super().__iter__()
-            return
+        db = queryset.db
         try:
-            key, values = _shape(query, queryset.db)
+            if self.chunked_fetch:
+                raise UnsupportedShape
+            key, values = _shape(queryset.query, db, self.fields)
         except UnsupportedShape:
-            yield from super().__iter__()
+            yield from self._djangos()
             return
         if key not in _shapes:
             if len(_shapes) >= MAX_SHAPES:
                 del _shapes[next(iter(_shapes))]
-            _shapes[key] = _learn(query, queryset.db, values)
+            _shapes[key] = _learn(self._values_queryset().query, db)
         compiled = _shapes[key]
         if compiled is None:
-            yield from super().__iter__()
+            yield from self._djangos()
             return
         params = [values[i] for i in compiled.positions]
         if VERIFY:
-            expected = query.get_compiler(queryset.db).as_sql()
+            expected = self._values_queryset().query.get_compiler(db).as_sql()
             if (compiled.sql, tuple(params)) != (expected[0], tuple(expected[1])):
                 raise AssertionError(f"compiled page differs: {compiled.sql!r} {params!r}")
-        with connections[queryset.db].cursor() as cursor:
+        with connections[db].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         names = compiled.names
         for row in rows:
             yield dict(zip(names, row, strict=False))
 
+    def _values_queryset(self) -> QuerySet[Any]:
+        return self.queryset.values(*self.fields)
 
-def compiled_pages(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """``queryset`` (a ``values()`` one) reading its pages through ``CompiledValuesIterable``."""
+    def _djangos(self) -> Iterator[dict[str, Any]]:
+        rows = ValuesIterable(
+            self._values_queryset(), chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
+        )
+        yield from rows
+
+
+@functools.cache
+def _iterable_of(fields: tuple[str, ...]) -> type[CompiledValuesIterable]:
+    return type("CompiledValuesIterable", (CompiledValuesIterable,), {"fields": fields})
+
+
+def compiled_pages(queryset: QuerySet[Any], fields: Sequence[str]) -> QuerySet[Any]:
+    """``queryset`` (of model rows) reading ``values(*fields)`` through ``CompiledValuesIterable``.
+
+    Filter, order and slice it as any queryset; its rows are ``values(*fields)``'s dicts.
+    """
     clone = queryset.all()
     # Django's extension point for the row type; order_by, filter and slicing keep it.
-    clone._iterable_class = CompiledValuesIterable
+    clone._iterable_class = _iterable_of(tuple(fields))
     return clone

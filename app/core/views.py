@@ -49,7 +49,7 @@ class FlatListMixin:
             serializer.flat_sources() if isinstance(serializer, FlatRepresentationMixin) else None
         )
         if sources is not None:
-            queryset = compiled_pages(queryset.values(*sources))
+            queryset = compiled_pages(queryset, sources)
         page = view.paginate_queryset(queryset)
         if page is None:
             return Response(view.get_serializer(queryset, many=True).data)

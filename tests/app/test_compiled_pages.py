@@ -14,6 +14,7 @@ import pytest
 from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.query import Query
 
 from app.core import compiled_pages
 from app.core.compiled_pages import compiled_pages as paged
@@ -96,7 +97,9 @@ def test_every_role_sees_the_same_page_as_djangos_path(
     for role in ("admin", "hr", "manager", "employee", "peer"):
         pages[role] = tenant_a.client(role).get("/api/v1/employees/?page_size=3").json()
         # VERIFY compared every reused page; the rows must also be Django's own.
-    monkeypatch.setattr("app.core.views.compiled_pages", lambda queryset: queryset)
+    monkeypatch.setattr(
+        "app.core.views.compiled_pages", lambda queryset, fields: queryset.values(*fields)
+    )
     for role, page in pages.items():
         assert tenant_a.client(role).get("/api/v1/employees/?page_size=3").json() == page
 
@@ -121,23 +124,56 @@ def test_what_a_shape_cannot_describe_takes_djangos_path(
     expected = _rows(tenant_a, build(base).values(*COLUMNS).order_by("-id"))
     compiles.clear()
     for _ in range(3):
-        got = _rows(tenant_a, paged(build(base).values(*COLUMNS)).order_by("-id"))
+        got = _rows(tenant_a, paged(build(base), COLUMNS).order_by("-id"))
         assert got == expected, name
     assert compiles.count("Employee") == 3 + probed, name  # Django compiles every time
     assert list(compiled_pages._shapes.values()) == [None] * probed, name
 
 
 def test_rows_are_the_same_as_djangos(tenant_a: TenantWorld) -> None:
-    base = Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS)
-    expected = _rows(tenant_a, base.order_by("-id").filter(id__lt=10**9)[:3])
+    base = Employee.objects.for_tenant(tenant_a.tenant.pk)
+    expected = _rows(tenant_a, base.values(*COLUMNS).order_by("-id").filter(id__lt=10**9)[:3])
     for _ in range(2):  # learned, then reused
-        assert _rows(tenant_a, paged(base).order_by("-id").filter(id__lt=10**9)[:3]) == expected
+        got = _rows(tenant_a, paged(base, COLUMNS).order_by("-id").filter(id__lt=10**9)[:3])
+        assert got == expected
+
+
+def test_a_reused_page_builds_no_values_query(
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The point of the model-query key: values() (a field lookup per column) is built
+    # only to learn a shape, never for a page that reuses one.
+    monkeypatch.setattr(compiled_pages, "VERIFY", False)
+    built: list[tuple[str, ...]] = []
+    original = Query.set_values
+
+    def counting(self: Query, fields: Any) -> None:
+        built.append(tuple(fields))
+        original(self, fields)
+
+    monkeypatch.setattr(Query, "set_values", counting)
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS).order_by("-id")
+    first = _rows(tenant_a, base[:3])
+    assert built == [COLUMNS]
+    assert [_rows(tenant_a, base[:3]) for _ in range(3)] == [first] * 3
+    assert built == [COLUMNS]
+
+
+def test_a_field_across_a_relation_takes_djangos_path(tenant_a: TenantWorld) -> None:
+    add_second_team(tenant_a)
+    fields = ("id", "manager__employee_number")
+    base = Employee.objects.for_tenant(tenant_a.tenant.pk).order_by("-id")
+    expected = _rows(tenant_a, base.values(*fields))
+    assert any(row["manager__employee_number"] for row in expected)
+    for _ in range(2):
+        assert _rows(tenant_a, paged(base, fields)) == expected
+    assert list(compiled_pages._shapes.values()) == [None]  # the join: not reusable
 
 
 def test_string_values_are_parameters_too(tenant_a: TenantWorld) -> None:
-    base = Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS).order_by("-id")
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS).order_by("-id")
     for number in ("A-1", "M-1", "E-2", "A-1"):  # one shape, each request's own value
-        got = _rows(tenant_a, paged(base).filter(employee_number=number))
+        got = _rows(tenant_a, base.filter(employee_number=number))
         assert [row["employee_number"] for row in got] == [number]
     learned = list(compiled_pages._shapes.values())
     assert len(learned) == 1
@@ -145,7 +181,7 @@ def test_string_values_are_parameters_too(tenant_a: TenantWorld) -> None:
 
 
 def test_verify_catches_a_reused_page_that_differs(tenant_a: TenantWorld) -> None:
-    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS)
     _rows(tenant_a, base.order_by("-id"))
     (key, learned), *_ = compiled_pages._shapes.items()
     assert learned is not None
@@ -158,14 +194,14 @@ def test_verify_catches_a_reused_page_that_differs(tenant_a: TenantWorld) -> Non
 
 def test_shapes_are_bounded(tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compiled_pages, "MAX_SHAPES", 3)
-    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS)
     for size in range(1, 8):  # each page size is a shape (LIMIT is in the SQL text)
         assert len(_rows(tenant_a, base.order_by("-id")[:size])) == min(size, 5)
     assert len(compiled_pages._shapes) == 3
 
 
 def test_iterator_takes_djangos_path(tenant_a: TenantWorld, compiles: list[str]) -> None:
-    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk).values(*COLUMNS))
+    base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS)
     with read_scope():
         set_db_tenant(tenant_a.tenant.pk)
         rows = list(base.order_by("-id").iterator(chunk_size=2))
@@ -192,14 +228,14 @@ def test_a_shape_learned_on_another_backend_is_not_reused() -> None:
     # while it pointed at PostgreSQL has the same model, alias and query; it must not
     # be run here (SQLite's rows need Django's converters, which it would skip).
     world = build_tenant("acme")
-    base = Employee.objects.for_tenant(world.tenant.pk).values(*COLUMNS).order_by("-id")
-    key, _ = compiled_pages._shape(base.query, "default")
+    base = Employee.objects.for_tenant(world.tenant.pk).order_by("-id")
+    key, _ = compiled_pages._shape(base.query, "default", COLUMNS)
     sqlite = type(connections["default"])
     learned_elsewhere = tuple(DatabaseWrapper if k is sqlite else k for k in key)
     assert learned_elsewhere != key
     compiled_pages._shapes[learned_elsewhere] = compiled_pages._Compiled(
         sql="SELECT 1/0", positions=(0,), names=("id",)
     )
-    expected = list(base)
-    assert list(paged(base)) == expected
+    expected = list(base.values(*COLUMNS))
+    assert list(paged(base, COLUMNS)) == expected
     assert isinstance(expected[0]["created_at"], datetime)  # converted by Django
