@@ -38,7 +38,8 @@ class FlatListMixin:
     of them (``Model.from_db``, its signals and descriptors) was the largest cost left
     in the list endpoint (docs/performance.md). Same queryset, filters and pagination;
     only the selected columns and the row type differ, and the JSON is the same. Its
-    SQL is compiled once per query shape (``app.core.compiled_pages``).
+    SQL is compiled once per query shape (``app.core.compiled_pages``), and the page is
+    written by ``FlatRepresentationMixin.flat_rows``, not a list serializer per request.
     """
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -51,8 +52,11 @@ class FlatListMixin:
         if sources is not None:
             queryset = compiled_pages(queryset, sources)
         page = view.paginate_queryset(queryset)
+        rows = queryset if page is None else page
+        if sources is not None:
+            data = serializer.flat_rows(rows)
+        else:
+            data = view.get_serializer(rows, many=True).data
         if page is None:
-            return Response(view.get_serializer(queryset, many=True).data)
-        return cast(
-            Response, view.get_paginated_response(view.get_serializer(page, many=True).data)
-        )
+            return Response(data)
+        return cast(Response, view.get_paginated_response(data))

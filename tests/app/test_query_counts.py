@@ -172,6 +172,29 @@ def test_flat_rows_match_drf_generic_output(tenant_a: TenantWorld) -> None:
         assert serializer._plan() is not None  # the flat path is the one in use
 
 
+def test_a_flat_page_matches_drfs_list_output(tenant_a: TenantWorld) -> None:
+    with transaction.atomic():
+        set_db_tenant(tenant_a.tenant.pk)
+        employees = Employee.objects.for_tenant(tenant_a.tenant.pk).order_by("-id")
+        serializer = EmployeeSerializer()
+        sources = serializer.flat_sources()
+        assert sources is not None
+        rows = list(employees.values(*sources))
+        instances = list(employees)
+    generic = [serializers.ModelSerializer.to_representation(serializer, e) for e in instances]
+    assert serializer.flat_rows(rows) == generic
+    assert len(generic) == sum(1 for login in tenant_a.logins.values() if login.employee)
+    assert EmployeeSerializer(instances, many=True).data == generic
+
+
+def test_flat_rows_refuse_a_serializer_that_is_not_flat() -> None:
+    class Nested(EmployeeSerializer):
+        department = DepartmentSerializer(read_only=True)  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="Nested has fields that are not flat"):
+        Nested().flat_rows([])
+
+
 def test_flat_plan_is_built_once_per_class(
     tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC
 
 import psycopg
 import pytest
-from django.db import DataError, connection
+from django.db import DataError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from psycopg.pq import Format
 
@@ -68,4 +68,29 @@ def test_loaded_values_take_the_serializers_utc_fast_path() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::timestamptz", [VALUES[1]])
         (loaded,) = cursor.fetchone()
+    assert loaded.tzinfo is UTC
+
+
+def test_in_djangos_zone_values_are_loaded_by_psycopg_alone() -> None:
+    # The session's zone is Django's (UTC), so psycopg's values need no ``replace``:
+    # the loader hands psycopg the C method itself, with no Python frame per value.
+    connection.ensure_connection()
+    loader_class = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    loader = loader_class(TIMESTAMPTZ_OID, connection.connection)
+    assert type(loader.load.__self__).__module__ == "psycopg_binary._psycopg"
+
+
+@pytest.mark.parametrize("text", VALUES[:4])
+def test_in_another_session_zone_values_get_djangos_zone(text: str) -> None:
+    # Someone set the session's zone to another: psycopg's values carry that zone, and
+    # the loader still gives each the one Django expects, as Django's own loader does.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Asia/Kolkata'")
+        cursor.execute("SELECT %s::timestamptz::text, %s::timestamptz", [text, text])
+        wire, loaded = cursor.fetchone()
+        loader_class = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        assert "load" not in vars(loader_class(TIMESTAMPTZ_OID, connection.connection))
+    assert wire.endswith("+05:30")
+    expected = _django_loader().load(wire.encode())
+    assert (loaded, loaded.tzinfo) == (expected, expected.tzinfo)
     assert loaded.tzinfo is UTC
