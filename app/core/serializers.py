@@ -89,21 +89,30 @@ class FlatRepresentationMixin(serializers.Serializer):  # type: ignore[type-arg]
         self._flat_plans[cls] = plan
         return plan
 
-    def flat_sources(self) -> list[str] | None:
+    @classmethod
+    def _class_plan(cls) -> list[tuple[str, str, Callable[[Any], Any]]] | None:
+        try:
+            return cls._flat_plans[cls]
+        except KeyError:
+            return cls()._plan()  # built once, from an instance without context
+
+    @classmethod
+    def flat_sources(cls) -> list[str] | None:
         """The attributes the rows are written from, if flat: ``QuerySet.values`` names."""
-        plan = self._plan()
+        plan = cls._class_plan()
         return None if plan is None else [attr for _, attr, _ in plan]
 
-    def flat_rows(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    @classmethod
+    def flat_rows(cls, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """``rows`` (``values(*flat_sources())`` dicts) written as a page of this serializer.
 
-        What ``Serializer(rows, many=True).data`` writes, without the list and child
-        serializers DRF builds around each page (their fields and binding were about a
-        third of a page's serialization, docs/performance.md).
+        What ``Serializer(rows, many=True).data`` writes, without the serializers DRF
+        builds around each page (their fields and binding were about a third of a
+        page's serialization, docs/performance.md).
         """
-        plan = self._plan()
+        plan = cls._class_plan()
         if plan is None:
-            raise TypeError(f"{type(self).__name__} has fields that are not flat")
+            raise TypeError(f"{cls.__name__} has fields that are not flat")
         page = []
         for instance in rows:
             row = {}

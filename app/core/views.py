@@ -45,16 +45,15 @@ class FlatListMixin:
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         view: Any = self  # mixed into a GenericAPIView
         queryset: QuerySet[Any] = view.filter_queryset(view.get_queryset())
-        serializer = view.get_serializer()
-        sources = (
-            serializer.flat_sources() if isinstance(serializer, FlatRepresentationMixin) else None
-        )
+        serializer_class = view.get_serializer_class()
+        flat = issubclass(serializer_class, FlatRepresentationMixin)
+        sources = serializer_class.flat_sources() if flat else None
         if sources is not None:
             queryset = compiled_pages(queryset, sources)
         page = view.paginate_queryset(queryset)
         rows = queryset if page is None else page
         if sources is not None:
-            data = serializer.flat_rows(rows)
+            data = serializer_class.flat_rows(rows)
         else:
             data = view.get_serializer(rows, many=True).data
         if page is None:

@@ -170,6 +170,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
+        "app.core.negotiation.FirstRendererForAnyContentNegotiation"
+    ),
     "DEFAULT_PAGINATION_CLASS": "app.core.pagination.IdCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["app.core.filters.QueryFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -187,6 +187,23 @@ def test_a_flat_page_matches_drfs_list_output(tenant_a: TenantWorld) -> None:
     assert EmployeeSerializer(instances, many=True).data == generic
 
 
+def test_a_flat_list_builds_no_serializer_per_request(
+    tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = tenant_a.client("admin")
+    first = client.get("/api/v1/employees/").json()  # the class's plan, built once
+    built: list[object] = []
+    original = EmployeeSerializer.__init__
+
+    def counting(self: EmployeeSerializer, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmployeeSerializer, "__init__", counting)
+    assert client.get("/api/v1/employees/").json() == first
+    assert built == []
+
+
 def test_flat_rows_refuse_a_serializer_that_is_not_flat() -> None:
     class Nested(EmployeeSerializer):
         department = DepartmentSerializer(read_only=True)  # type: ignore[assignment]
