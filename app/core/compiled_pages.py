@@ -79,9 +79,14 @@ class UnsupportedShape(Exception):
     """The query has something its shape key does not describe."""
 
 
-def _where_shape(node: Any, values: list[Any]) -> Hashable:
+def where_shape(node: Any, values: list[Any]) -> Hashable:
+    """``node``'s filter tree without its values, which are appended to ``values`` in order.
+
+    Lookups of a plain column against a plain ``int`` or ``str`` only; anything else is
+    an ``UnsupportedShape``.
+    """
     if type(node) is WhereNode:
-        children = tuple(_where_shape(child, values) for child in node.children)
+        children = tuple(where_shape(child, values) for child in node.children)
         return ("node", node.connector, node.negated, children)
     if isinstance(node, Lookup) and type(node.lhs) is Col and type(node.rhs) in (int, str):
         values.append(node.rhs)
@@ -113,7 +118,7 @@ def _shape(query: Query, db: str, fields: tuple[str, ...]) -> tuple[Hashable, li
     if not all(type(term) is str for term in query.order_by):
         raise UnsupportedShape
     values: list[Any] = []
-    where = _where_shape(query.where, values)
+    where = where_shape(query.where, values)
     key = (
         query.model,
         db,
@@ -132,13 +137,13 @@ def _shape(query: Query, db: str, fields: tuple[str, ...]) -> tuple[Hashable, li
     return key, values
 
 
-def _with_values(node: WhereNode, values: Iterator[Any]) -> WhereNode:
+def where_with_values(node: WhereNode, values: Iterator[Any]) -> WhereNode:
     """A copy of ``node`` whose lookups take the next of ``values``, in shape order."""
     children: list[Any] = []
     for child in node.children:
         if type(child) is WhereNode:
-            children.append(_with_values(child, values))
-        else:  # a Lookup: _where_shape accepted nothing else
+            children.append(where_with_values(child, values))
+        else:  # a Lookup: where_shape accepted nothing else
             replaced: Any = copy.copy(child)
             replaced.rhs = next(values)
             children.append(replaced)
@@ -162,10 +167,10 @@ def _learn(query: Query, db: str) -> _Compiled | None:
     if len(emitted) != 1:  # a field across a relation joins its table
         return None
     values: list[Any] = []
-    _where_shape(query.where, values)
+    where_shape(query.where, values)
     sentinels = _sentinels(values)
     probe = query.clone()
-    probe.where = _with_values(query.where, iter(sentinels))
+    probe.where = where_with_values(query.where, iter(sentinels))
     compiler = probe.get_compiler(db)
     try:
         sql, params = compiler.as_sql()
