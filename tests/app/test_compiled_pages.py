@@ -22,6 +22,7 @@ from app.core.db_backend.base import DatabaseWrapper
 from app.core.rls import read_scope, set_db_tenant
 from app.people.models import Employee
 from tests.app.factories import TenantWorld, add_second_team, build_tenant
+from tests.app.spies import calls_of
 from tests.app.test_selectors_without_rls import rls_bypassed as rls_bypassed
 from tests.app.test_selectors_without_rls import sqlite_default as sqlite_default
 
@@ -37,15 +38,12 @@ def no_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
 def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The models whose queries Django compiled (VERIFY off: it compiles on purpose)."""
     monkeypatch.setattr(compiled_pages, "VERIFY", False)
-    seen: list[str] = []
-    original = SQLCompiler.as_sql
-
-    def counting(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
-        seen.append(self.query.model.__name__ if self.query.model else "")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
-    return seen
+    return calls_of(
+        monkeypatch,
+        SQLCompiler,
+        "as_sql",
+        lambda compiler, *_: compiler.query.model.__name__ if compiler.query.model else "",
+    )
 
 
 def _ids(response: Any) -> list[int]:
@@ -144,14 +142,7 @@ def test_a_reused_page_builds_no_values_query(
     # The point of the model-query key: values() (a field lookup per column) is built
     # only to learn a shape, never for a page that reuses one.
     monkeypatch.setattr(compiled_pages, "VERIFY", False)
-    built: list[tuple[str, ...]] = []
-    original = Query.set_values
-
-    def counting(self: Query, fields: Any) -> None:
-        built.append(tuple(fields))
-        original(self, fields)
-
-    monkeypatch.setattr(Query, "set_values", counting)
+    built = calls_of(monkeypatch, Query, "set_values", lambda _query, fields: tuple(fields))
     base = paged(Employee.objects.for_tenant(tenant_a.tenant.pk), COLUMNS).order_by("-id")
     first = _rows(tenant_a, base[:3])
     assert built == [COLUMNS]

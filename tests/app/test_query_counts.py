@@ -22,6 +22,7 @@ from app.people.models import Department, Employee
 from app.people.serializers import DepartmentSerializer, EmployeeSerializer
 from app.tenants.selectors import _credentials_sql as credentials_sql
 from tests.app.factories import TenantWorld
+from tests.app.spies import calls_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -192,14 +193,7 @@ def test_a_flat_list_builds_no_serializer_per_request(
 ) -> None:
     client = tenant_a.client("admin")
     first = client.get("/api/v1/employees/").json()  # the class's plan, built once
-    built: list[object] = []
-    original = EmployeeSerializer.__init__
-
-    def counting(self: EmployeeSerializer, *args: Any, **kwargs: Any) -> None:
-        built.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(EmployeeSerializer, "__init__", counting)
+    built = calls_of(monkeypatch, EmployeeSerializer, "__init__")
     assert client.get("/api/v1/employees/").json() == first
     assert built == []
 
@@ -230,14 +224,7 @@ def test_flat_plan_is_built_once_per_class(
 def test_unfiltered_list_builds_no_filter_set(
     tenant_a: TenantWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built: list[object] = []
-    original = EmployeeFilter.__init__
-
-    def counting(self: EmployeeFilter, *args: Any, **kwargs: Any) -> None:
-        built.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(EmployeeFilter, "__init__", counting)
+    built = calls_of(monkeypatch, EmployeeFilter, "__init__")
     client = tenant_a.client("admin")
     everyone = client.get("/api/v1/employees/?page_size=2")
     assert everyone.status_code == 200
