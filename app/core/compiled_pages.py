@@ -35,7 +35,7 @@ from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import Col
-from django.db.models.lookups import Lookup
+from django.db.models.lookups import IntegerFieldOverflow, Lookup
 from django.db.models.query import ValuesIterable
 from django.db.models.sql.datastructures import BaseTable
 from django.db.models.sql.query import Query
@@ -79,20 +79,31 @@ class UnsupportedShape(Exception):
     """The query has something its shape key does not describe."""
 
 
-def where_shape(node: Any, values: list[Any]) -> Hashable:
+def where_shape(node: Any, values: list[Any], ranged: list[Lookup] | None = None) -> Hashable:
     """``node``'s filter tree without its values, which are appended to ``values`` in order.
 
     Lookups of a plain column against a plain ``int`` or ``str`` only; anything else is
-    an ``UnsupportedShape``.
+    an ``UnsupportedShape``. Lookups whose SQL depends on the value's range (Django
+    answers an integer outside the column's range itself) are appended to ``ranged``.
     """
     if type(node) is WhereNode:
-        children = tuple(where_shape(child, values) for child in node.children)
+        children = tuple(where_shape(child, values, ranged) for child in node.children)
         return ("node", node.connector, node.negated, children)
     if isinstance(node, Lookup) and type(node.lhs) is Col and type(node.rhs) in (int, str):
         values.append(node.rhs)
+        if ranged is not None and isinstance(node, IntegerFieldOverflow):
+            ranged.append(node)
         lhs = node.lhs
         return ("lookup", type(node), lhs.alias, lhs.target, lhs.output_field, type(node.rhs))
     raise UnsupportedShape
+
+
+def _in_range(lookup: Lookup, db: str) -> bool:
+    # As Django's IntegerFieldOverflow: out of range, it leaves the SQL out (no rows, or
+    # no condition), where the compiled SQL would send the value.
+    low, high = connections[db].ops.integer_field_range(lookup.lhs.output_field.get_internal_type())
+    value: int = lookup.rhs
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _shape(query: Query, db: str, fields: tuple[str, ...]) -> tuple[Hashable, list[Any]]:
@@ -118,7 +129,10 @@ def _shape(query: Query, db: str, fields: tuple[str, ...]) -> tuple[Hashable, li
     if not all(type(term) is str for term in query.order_by):
         raise UnsupportedShape
     values: list[Any] = []
-    where = where_shape(query.where, values)
+    ranged: list[Lookup] = []
+    where = where_shape(query.where, values, ranged)
+    if not all(_in_range(lookup, db) for lookup in ranged):
+        raise UnsupportedShape
     key = (
         query.model,
         db,
@@ -146,6 +160,8 @@ def where_with_values(node: WhereNode, values: Iterator[Any]) -> WhereNode:
         else:  # a Lookup: where_shape accepted nothing else
             replaced: Any = copy.copy(child)
             replaced.rhs = next(values)
+            # What deconstruct() reports: the lookup as if built with this value.
+            replaced._constructor_args = ((replaced.lhs, replaced.rhs), {})
             children.append(replaced)
     return WhereNode(children, connector=node.connector, negated=node.negated)
 
@@ -214,11 +230,14 @@ class CompiledValuesIterable(ValuesIterable):
         except UnsupportedShape:
             yield from self._djangos()
             return
-        if key not in _shapes:
+        try:
+            compiled = _shapes[key]
+        except KeyError:
+            compiled = _learn(self._values_queryset().query, db)
             if len(_shapes) >= MAX_SHAPES:
-                del _shapes[next(iter(_shapes))]
-            _shapes[key] = _learn(self._values_queryset().query, db)
-        compiled = _shapes[key]
+                # Another thread may evict the same one: either way one goes.
+                _shapes.pop(next(iter(_shapes), None), None)
+            _shapes[key] = compiled
         if compiled is None:
             yield from self._djangos()
             return
@@ -253,6 +272,8 @@ def compiled_pages(queryset: QuerySet[Any], fields: Sequence[str]) -> QuerySet[A
     """``queryset`` (of model rows) reading ``values(*fields)`` through ``CompiledValuesIterable``.
 
     Filter, order and slice it as any queryset; its rows are ``values(*fields)``'s dicts.
+    What changes the rows themselves (``only``, ``select_related``, ``annotate``,
+    ``prefetch_related``) belongs before this call, as it would before ``values()``.
     """
     clone = queryset.all()
     # Django's extension point for the row type; order_by, filter and slicing keep it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -103,7 +103,7 @@ class FlatRepresentationMixin(serializers.Serializer):  # type: ignore[type-arg]
         return None if plan is None else [attr for _, attr, _ in plan]
 
     @classmethod
-    def flat_rows(cls, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def flat_rows(cls, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``rows`` (``values(*flat_sources())`` dicts) written as a page of this serializer.
 
         What ``Serializer(rows, many=True).data`` writes, without the serializers DRF
@@ -126,6 +126,8 @@ class FlatRepresentationMixin(serializers.Serializer):  # type: ignore[type-arg]
         plan = self._plan()
         if plan is None:
             return super().to_representation(instance)
+        if isinstance(instance, Mapping):  # DRF reads a mapping's keys, as flat_rows does
+            return self.flat_rows([instance])[0]
         row = {}
         for name, attr, convert in plan:
             value = getattr(instance, attr)

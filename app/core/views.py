@@ -40,6 +40,8 @@ class FlatListMixin:
     only the selected columns and the row type differ, and the JSON is the same. Its
     SQL is compiled once per query shape (``app.core.compiled_pages``), and the page is
     written by ``FlatRepresentationMixin.flat_rows``, not a list serializer per request.
+    So a flat list does not call the view's ``get_serializer`` or its context: a view
+    that customises either for its list should not use this mixin.
     """
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

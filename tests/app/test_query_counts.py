@@ -198,6 +198,16 @@ def test_a_flat_list_builds_no_serializer_per_request(
     assert built == []
 
 
+def test_a_mapping_is_written_as_drf_writes_it(tenant_a: TenantWorld) -> None:
+    with transaction.atomic():
+        set_db_tenant(tenant_a.tenant.pk)
+        sources = EmployeeSerializer.flat_sources()
+        assert sources is not None
+        row = Employee.objects.for_tenant(tenant_a.tenant.pk).values(*sources).first()
+    serializer = EmployeeSerializer(row)
+    assert serializer.data == serializers.ModelSerializer.to_representation(serializer, row)
+
+
 def test_flat_rows_refuse_a_serializer_that_is_not_flat() -> None:
     class Nested(EmployeeSerializer):
         department = DepartmentSerializer(read_only=True)  # type: ignore[assignment]

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.db.models.sql.query import Query
 
-from app.core.models import TenantQuerySet
+from app.core.models import _PROBE, TenantQuerySet, _tenant_filters
 from app.core.rls import set_db_tenant
 from app.people.models import Department, Employee
 from tests.app.factories import TenantWorld
@@ -120,6 +120,68 @@ def test_the_database_chosen_is_kept(built: list[Q]) -> None:
     assert built == []
     assert ours.db == "default"
     assert vars(ours)["_db"] == "default"  # chosen, not the router's answer
+
+
+def _remembered_is_djangos(model: Any) -> None:
+    remembered = _tenant_filters[model]
+    assert remembered is not None
+    assert remembered.filtered.__dict__ == model.objects.filter(tenant_id=_PROBE).query.__dict__
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda: Employee.objects.filter(id__in=Employee.objects.for_tenant(1).values("id")),
+        lambda: Employee.objects.filter(
+            Exists(Employee.objects.for_tenant(1).filter(manager=OuterRef("pk")))
+        ),
+        lambda: Employee.objects.for_tenant(1) | Employee.objects.for_tenant(2),
+        lambda: (
+            Employee.objects.for_tenant(1).filter(manager__first_name="a")
+            | Employee.objects.for_tenant(2).filter(department__name="b")
+        ),
+        lambda: Employee.objects.for_tenant(1) & Employee.objects.for_tenant(2),
+        lambda: Employee.objects.for_tenant(1).exclude(reports__first_name="x"),
+        lambda: Employee.objects.for_tenant(1).union(Employee.objects.for_tenant(2)),
+        lambda: Employee.objects.for_tenant(1).annotate(n=Count("reports")),
+        lambda: Employee.objects.for_tenant(1).values("manager__manager__first_name"),
+        lambda: Department.objects.for_tenant(1).prefetch_related(
+            Prefetch("employees", queryset=Employee.objects.for_tenant(1))
+        ),
+    ],
+)
+def test_the_remembered_query_is_left_as_django_built_it(use: Any) -> None:
+    # Each of these clones, relabels, joins or resolves the copy; none may reach back
+    # into the remembered query, or the next tenant's copy would carry it.
+    Employee.objects.for_tenant(9)
+    Department.objects.for_tenant(9)
+    list(use())
+    _remembered_is_djangos(Employee)
+    _remembered_is_djangos(Department)
+    for tenant_id in (5, 6):
+        expected = Employee.objects.filter(tenant_id=tenant_id).query
+        assert Employee.objects.for_tenant(tenant_id).query.__dict__ == expected.__dict__
+
+
+def test_a_copied_lookup_deconstructs_with_its_own_tenant() -> None:
+    Employee.objects.for_tenant(9)
+    (lookup,) = Employee.objects.for_tenant(5).query.where.children
+    _path, args, _kwargs = lookup.deconstruct()
+    assert args[1] == 5
+
+
+def test_a_related_managers_filter_is_applied_by_django(
+    tenant_a: TenantWorld, built: list[Q]
+) -> None:
+    department = tenant_a.department
+    assert department is not None
+    with transaction.atomic():
+        set_db_tenant(tenant_a.tenant.pk)
+        expected = set(department.employees.filter(tenant_id=tenant_a.tenant.pk))
+        built.clear()
+        ours = department.employees.for_tenant(tenant_a.tenant.pk)
+        assert set(ours) == expected
+    assert len(built) == 2  # the manager's own filter, then the tenant's
 
 
 @pytest.mark.usefixtures("rls_bypassed")
