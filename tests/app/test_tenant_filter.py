@@ -91,7 +91,7 @@ def test_any_other_start_is_filtered_by_django(start: Any, built: list[Q]) -> No
     ours = base.for_tenant(4)
     assert len(built) == 1  # Django's own filter
     assert _sql(ours) == _sql(expected)
-    assert list(ours.query.__dict__) == list(expected.query.__dict__)
+    assert ours.query.__dict__ == expected.query.__dict__
 
 
 def test_a_sliced_queryset_is_refused_as_django_refuses_it() -> None:
